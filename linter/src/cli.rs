@@ -1,0 +1,353 @@
+//! The command line: arguments, the run, exit status (0 clean, 1 findings, 2 error).
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Parser;
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+
+use crate::catalog::Catalog;
+use crate::config::{self, Config};
+use crate::lint::Linter;
+use crate::output::{self, Format, RenderOptions};
+use crate::source::SourceMap;
+use crate::{docs, input, plan, rules};
+
+/// Exit status: no error-severity finding.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit status: at least one error-severity finding.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit status: usage or input error.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Rejects Terraform/OpenTofu plans that would change servers in place, replace them
+/// destroy-first, or configure them at runtime.
+///
+/// Exit status: 0 no error-severity finding, 1 findings, 2 usage or input error.
+#[derive(Debug, Parser)]
+#[allow(clippy::struct_excessive_bools)] // each bool is a command-line flag
+#[command(name = "immutable-lint", version, about, long_about = None, max_term_width = 100)]
+pub struct Args {
+    /// Plan files: `terraform show -json` output, `-` for standard input, or binary plan
+    /// files (converted with `terraform show -json`)
+    #[arg(value_name = "PLAN")]
+    pub plans: Vec<String>,
+
+    /// Report format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Config file [default: .immutable-lint.toml found upward from the working directory]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any .immutable-lint.toml
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Terraform configuration directory: file:line locations and inline ignores
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+
+    /// Any update of an instance-bearing resource is a finding, benign attributes included
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Program that converts binary plans (`terraform`, `tofu`, a path)
+    #[arg(
+        long,
+        value_name = "BIN",
+        default_value = "terraform",
+        env = "IMMUTABLE_LINT_TERRAFORM"
+    )]
+    pub terraform_bin: String,
+
+    /// List the rules and exit
+    #[arg(long)]
+    pub list_rules: bool,
+
+    /// List the catalogue of instance-bearing resource types and exit
+    #[arg(long)]
+    pub list_types: bool,
+
+    /// Print a rule's documentation (IMM001 or in-place-update) and exit
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
+
+    /// When to color the human report
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// More logging on standard error (-v info, -vv debug)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Write the rule documentation pages into DIR and exit
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub generate_docs: Option<PathBuf>,
+}
+
+fn print_diagnostic(err: &mut dyn Write, diagnostic: &dyn Diagnostic) {
+    let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let mut text = String::new();
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    if handler.render_report(&mut text, diagnostic).is_err() {
+        text = format!("error: {diagnostic}\n");
+    }
+    let _ = writeln!(err, "{text}");
+}
+
+fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
+    let _ = writeln!(
+        err,
+        "error: {message}\n\nFor more information, try '--help'."
+    );
+    EXIT_ERROR
+}
+
+/// Runs the linter with command-line `args`; returns the exit status.
+pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args = match Args::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            };
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                write!(err, "{text}")
+            } else {
+                write!(out, "{text}")
+            };
+            return code;
+        }
+    };
+    init_logging(args.verbose);
+    match execute(&args, out, err) {
+        Ok(code) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("IMMUTABLE_LINT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // A second init (tests calling run twice) is harmless.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
+fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<u8> {
+    if let Some(dir) = &args.generate_docs {
+        docs::write(dir)?;
+        writeln!(
+            err,
+            "wrote {} pages to {}",
+            docs::pages().len(),
+            dir.display()
+        )?;
+        return Ok(EXIT_CLEAN);
+    }
+    if let Some(rule) = &args.explain {
+        let Some(info) = rules::find(rule) else {
+            return Ok(usage_error(
+                err,
+                &format!("unknown rule {rule:?}; `immutable-lint --list-rules` lists them"),
+            ));
+        };
+        write!(
+            out,
+            "# {}: {}\n\nDefault severity: {}\n\n{}",
+            info.code,
+            info.name,
+            info.default_severity.as_str(),
+            info.explain()
+        )?;
+        return Ok(EXIT_CLEAN);
+    }
+    if args.list_rules {
+        for r in rules::infos() {
+            writeln!(
+                out,
+                "{}  {:<8} {:<24} {}",
+                r.code,
+                r.default_severity.as_str(),
+                r.name,
+                r.summary
+            )?;
+        }
+        return Ok(EXIT_CLEAN);
+    }
+
+    let config = match load_config(args) {
+        Ok(config) => config,
+        Err(diagnostic) => {
+            print_diagnostic(err, diagnostic.as_ref());
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if args.list_types {
+        list_types(&config.catalog, out)?;
+        return Ok(EXIT_CLEAN);
+    }
+    if args.plans.is_empty() {
+        return Ok(usage_error(
+            err,
+            &format!(
+                "no plan given; pass plan JSON files or `-` for standard input (make one with `{}`)",
+                plan::HOW_TO_MAKE_A_PLAN
+            ),
+        ));
+    }
+    let mut config = config;
+    config.strict |= args.strict;
+
+    let source = match &args.source {
+        None => None,
+        Some(dir) => match SourceMap::load(dir) {
+            Ok(map) => Some(map),
+            Err(e) => {
+                print_diagnostic(err, &e);
+                return Ok(EXIT_ERROR);
+            }
+        },
+    };
+
+    let report = lint_inputs(args, &config, source.as_ref(), err);
+    if report.plans.is_empty() {
+        // Nothing was linted: a report would only look like a pass.
+        return Ok(EXIT_ERROR);
+    }
+
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let options = RenderOptions { color, width: 100 };
+    match &args.output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            output::render(args.format, &report, source.as_ref(), options, &mut file)?;
+            file.flush()?;
+        }
+        None => output::render(args.format, &report, source.as_ref(), options, out)?,
+    }
+    out.flush()?;
+    Ok(report.exit_code())
+}
+
+/// Reads, parses and lints every plan; input errors are printed and remembered.
+fn lint_inputs(
+    args: &Args,
+    config: &Config,
+    source: Option<&SourceMap>,
+    err: &mut dyn Write,
+) -> crate::lint::Report {
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut linter = Linter::new(config, source, today);
+    for arg in &args.plans {
+        let input = match input::read(arg, &args.terraform_bin, args.source.as_deref()) {
+            Ok(input) => input,
+            Err(e) => {
+                print_diagnostic(err, &e);
+                linter.input_failed();
+                continue;
+            }
+        };
+        if input.json.start > 0 || input.json.end < input.text.len() {
+            tracing::info!(
+                "{}: ignored lines a CI wrapper added around the JSON",
+                input.name
+            );
+        }
+        let json = &input.text[input.json.clone()];
+        match plan::parse(&input.name, json) {
+            Ok(parsed) => linter.lint(&input.name, &input.text, input.json.start, &parsed),
+            Err(e) => {
+                print_diagnostic(err, &e);
+                linter.input_failed();
+            }
+        }
+    }
+    linter.finish()
+}
+
+fn load_config(args: &Args) -> Result<Config, Box<dyn Diagnostic + Send + Sync>> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|dir| config::find_upward(&dir)),
+    };
+    match path {
+        None => Ok(Config::default()),
+        Some(path) => {
+            tracing::info!("config: {}", path.display());
+            Config::load(&path).map_err(|e| Box::new(e) as Box<dyn Diagnostic + Send + Sync>)
+        }
+    }
+}
+
+fn list_types(catalog: &Catalog, out: &mut dyn Write) -> std::io::Result<()> {
+    for (name, info) in catalog.entries() {
+        let benign = if info.benign.is_empty() {
+            String::new()
+        } else {
+            info.benign.join(", ")
+        };
+        writeln!(
+            out,
+            "{name:<48} {:<13} {:<9} {benign}",
+            info.provider,
+            info.kind.as_str()
+        )?;
+    }
+    writeln!(
+        out,
+        "\nBenign on every type: {}",
+        crate::catalog::COMMON_BENIGN.join(", ")
+    )
+}

@@ -1,0 +1,107 @@
+//! Report formats. Each writes the whole report to a `Write`; stdout carries only this.
+
+mod github;
+mod human;
+mod json;
+mod junit;
+mod markdown;
+mod sarif;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::finding::Finding;
+use crate::lint::Report;
+use crate::source::SourceMap;
+
+pub use json::SCHEMA_VERSION;
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terminal report with source snippets (miette).
+    Human,
+    /// Stable machine-readable report (schema in the README).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::`).
+    Github,
+    /// JUnit XML, one test case per finding.
+    Junit,
+    /// A Markdown summary table for a pull-request comment.
+    Markdown,
+}
+
+/// Settings that only affect presentation.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    pub color: bool,
+    /// Terminal width for the human format.
+    pub width: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Writes `report` in `format`.
+pub fn render(
+    format: Format,
+    report: &Report,
+    source: Option<&SourceMap>,
+    options: RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human::render(report, source, options, out),
+        Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Github => github::render(report, out),
+        Format::Junit => junit::render(report, out),
+        Format::Markdown => markdown::render(report, out),
+    }
+}
+
+/// A path as a portable, relative-looking string (`infra/main.tf`).
+pub(crate) fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./")
+        .map_or_else(|| text.clone(), str::to_owned)
+}
+
+/// `main.tf:12` when the source is known, else `plan.json:1:2345`.
+pub(crate) fn where_text(report: &Report, f: &Finding) -> String {
+    if let Some(l) = &f.location {
+        return format!("{}:{}", display_path(&l.file), l.line);
+    }
+    let plan = report
+        .plans
+        .get(f.plan)
+        .map_or("<plan>", |p| p.name.as_str());
+    match f.plan_position {
+        Some(p) => format!("{plan}:{}:{}", p.line, p.column),
+        None => plan.to_owned(),
+    }
+}
+
+/// `3 errors, 1 warning` with singulars.
+pub(crate) fn counts(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}

@@ -1,0 +1,523 @@
+//! A borrowing serde model of `terraform show -json` plans (Terraform and OpenTofu).
+//!
+//! Only what the rules read is modelled. Attribute values (`before`, `after`,
+//! `after_unknown`, the sensitivity markers) stay [`RawValue`] slices of the input and are
+//! parsed on demand, for the few resources a rule looks into: the whole plan is scanned once
+//! and never turned into a DOM.
+
+pub mod address;
+pub mod diff;
+mod error;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+pub use error::{Excerpt, PlanError};
+
+/// The `format_version` range this model understands (the same range terraform-json accepts).
+pub const MIN_FORMAT: FormatVersion = FormatVersion { major: 0, minor: 1 };
+/// The newest minor version this model was written against.
+pub const KNOWN_FORMAT: FormatVersion = FormatVersion { major: 1, minor: 2 };
+
+/// A plan's `format_version`, `major.minor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FormatVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl FormatVersion {
+    fn parse(text: &str) -> Option<Self> {
+        let (major, minor) = text.split_once('.')?;
+        Some(Self {
+            major: major.parse().ok()?,
+            minor: minor.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for FormatVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// A parsed plan. Borrows from the text it was parsed from.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    pub format_version: FormatVersion,
+    pub terraform_version: Option<Cow<'a, str>>,
+    /// Every planned change, including no-ops, deletes and deposed objects.
+    pub resource_changes: Vec<ResourceChange<'a>>,
+    /// Changes Terraform detected outside of Terraform since the last apply.
+    pub resource_drift: Vec<ResourceChange<'a>>,
+    pub configuration: Option<Configuration<'a>>,
+    /// Terraform ≥ 1.4 marks plans that stopped on an error; they are incomplete.
+    pub errored: bool,
+}
+
+/// `"managed"` or `"data"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+/// One entry of `resource_changes` or `resource_drift`.
+#[derive(Debug)]
+pub struct ResourceChange<'a> {
+    pub address: Cow<'a, str>,
+    /// Byte offset of the `address` value in the parsed text (for locations in the plan file).
+    pub offset: usize,
+    pub module_address: Option<Cow<'a, str>>,
+    pub mode: Mode,
+    pub type_name: Cow<'a, str>,
+    pub name: Cow<'a, str>,
+    pub provider_name: Option<Cow<'a, str>>,
+    /// Set for a deposed object (the old half of an unfinished create-before-destroy).
+    pub deposed: Option<Cow<'a, str>>,
+    pub action_reason: Option<Cow<'a, str>>,
+    pub change: Change<'a>,
+}
+
+impl ResourceChange<'_> {
+    /// The address without count/for_each keys: how the resource is written in HCL.
+    pub fn config_address(&self) -> String {
+        address::config_address(
+            self.module_address.as_deref(),
+            self.mode,
+            &self.type_name,
+            &self.name,
+        )
+    }
+}
+
+/// The `change` object of a resource change.
+#[derive(Debug)]
+pub struct Change<'a> {
+    pub actions: Vec<Action>,
+    pub before: Option<&'a RawValue>,
+    pub after: Option<&'a RawValue>,
+    pub after_unknown: Option<&'a RawValue>,
+    pub before_sensitive: Option<&'a RawValue>,
+    pub after_sensitive: Option<&'a RawValue>,
+    pub replace_paths: Option<&'a RawValue>,
+}
+
+impl Change<'_> {
+    pub fn kind(&self) -> ChangeKind {
+        ChangeKind::of(&self.actions)
+    }
+
+    /// `after`, parsed. `None` when absent, null or (impossible after a successful parse) invalid.
+    pub fn after_value(&self) -> Option<serde_json::Value> {
+        parse_raw(self.after).filter(|v| !v.is_null())
+    }
+
+    /// `replace_paths` rendered as attribute paths (`ami`, `network_interface[0].subnet_id`).
+    pub fn replace_paths(&self) -> Vec<String> {
+        let Some(serde_json::Value::Array(paths)) = parse_raw(self.replace_paths) else {
+            return Vec::new();
+        };
+        paths
+            .iter()
+            .filter_map(|p| p.as_array())
+            .map(|steps| diff::render_steps(steps))
+            .collect()
+    }
+}
+
+/// Parses a borrowed raw value. Raw values were validated by the plan parse.
+pub fn parse_raw(raw: Option<&RawValue>) -> Option<serde_json::Value> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+}
+
+/// One element of `actions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    NoOp,
+    Create,
+    Read,
+    Update,
+    Delete,
+    Forget,
+    /// An action this model does not know (a newer Terraform); kept verbatim.
+    Other(String),
+}
+
+impl Action {
+    fn from_str(s: &str) -> Self {
+        match s {
+            "no-op" => Self::NoOp,
+            "create" => Self::Create,
+            "read" => Self::Read,
+            "update" => Self::Update,
+            "delete" => Self::Delete,
+            "forget" => Self::Forget,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NoOp => "no-op",
+            Self::Create => "create",
+            Self::Read => "read",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Forget => "forget",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+/// What an action list means, in order: `["delete","create"]` is destroy-then-create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    NoOp,
+    Create,
+    Read,
+    Update,
+    Delete,
+    /// `["delete","create"]`: the old object is destroyed first.
+    ReplaceDestroyFirst,
+    /// `["create","delete"]`: create_before_destroy.
+    ReplaceCreateFirst,
+    Forget,
+    CreateThenForget,
+    Unknown,
+}
+
+impl ChangeKind {
+    pub fn of(actions: &[Action]) -> Self {
+        use Action as A;
+        match actions {
+            [A::NoOp] => Self::NoOp,
+            [A::Create] => Self::Create,
+            [A::Read] => Self::Read,
+            [A::Update] => Self::Update,
+            [A::Delete] => Self::Delete,
+            [A::Delete, A::Create] => Self::ReplaceDestroyFirst,
+            [A::Create, A::Delete] => Self::ReplaceCreateFirst,
+            [A::Forget] => Self::Forget,
+            [A::Create, A::Forget] => Self::CreateThenForget,
+            _ => Self::Unknown,
+        }
+    }
+
+    pub fn is_replace(self) -> bool {
+        matches!(self, Self::ReplaceDestroyFirst | Self::ReplaceCreateFirst)
+    }
+
+    /// Whether the planned state (`after`) exists after apply.
+    pub fn has_after(self) -> bool {
+        !matches!(self, Self::Delete | Self::Forget | Self::Unknown)
+    }
+}
+
+/// The `configuration` subset the rules read: resources (with provisioners) and module calls.
+#[derive(Debug, Default, Deserialize)]
+pub struct Configuration<'a> {
+    #[serde(borrow, default)]
+    pub root_module: ConfigModule<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfigModule<'a> {
+    #[serde(borrow, default)]
+    pub resources: Vec<ConfigResource<'a>>,
+    #[serde(borrow, default)]
+    pub module_calls: BTreeMap<Cow<'a, str>, ModuleCall<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfigResource<'a> {
+    /// Address within its module (`aws_instance.web`).
+    #[serde(borrow)]
+    pub address: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub mode: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    pub type_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub provisioners: Vec<Provisioner<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Provisioner<'a> {
+    #[serde(rename = "type", borrow)]
+    pub type_name: Cow<'a, str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ModuleCall<'a> {
+    #[serde(borrow, default)]
+    pub source: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub module: ConfigModule<'a>,
+}
+
+impl<'a> ConfigModule<'a> {
+    /// Visits every resource with its module path (`module.a.module.b`, empty at the root).
+    pub fn walk(&self, prefix: &str, visit: &mut dyn FnMut(&str, &ConfigResource<'a>)) {
+        for resource in &self.resources {
+            visit(prefix, resource);
+        }
+        for (name, call) in &self.module_calls {
+            let path = if prefix.is_empty() {
+                format!("module.{name}")
+            } else {
+                format!("{prefix}.module.{name}")
+            };
+            call.module.walk(&path, visit);
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawPlan<'a> {
+    #[serde(borrow, default)]
+    format_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    terraform_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resource_changes: Option<Vec<RawResourceChange<'a>>>,
+    #[serde(borrow, default)]
+    resource_drift: Option<Vec<RawResourceChange<'a>>>,
+    #[serde(borrow, default)]
+    configuration: Option<Configuration<'a>>,
+    #[serde(default)]
+    planned_values: Option<IgnoredAny>,
+    #[serde(default)]
+    output_changes: Option<IgnoredAny>,
+    #[serde(default)]
+    errored: Option<bool>,
+    // Present in state files, which are the most common wrong input.
+    #[serde(default)]
+    values: Option<IgnoredAny>,
+    #[serde(default)]
+    lineage: Option<IgnoredAny>,
+    #[serde(default)]
+    serial: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct RawResourceChange<'a> {
+    #[serde(borrow)]
+    address: &'a RawValue,
+    #[serde(borrow, default)]
+    module_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    mode: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    type_name: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    provider_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    deposed: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    action_reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    change: RawChange<'a>,
+}
+
+#[derive(Deserialize)]
+struct RawChange<'a> {
+    #[serde(borrow)]
+    actions: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    before: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after_unknown: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    before_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    replace_paths: Option<&'a RawValue>,
+}
+
+/// What the user should run to get a plan JSON.
+pub const HOW_TO_MAKE_A_PLAN: &str =
+    "terraform plan -out=tfplan && terraform show -json tfplan > plan.json";
+
+/// Parses a plan from `text`. `name` is used in diagnostics.
+pub fn parse<'a>(name: &str, text: &'a str) -> Result<Plan<'a>, PlanError> {
+    if text.trim().is_empty() {
+        return Err(PlanError::Empty {
+            name: name.to_owned(),
+            len: text.len(),
+        });
+    }
+    let raw: RawPlan<'a> =
+        serde_json::from_str(text).map_err(|e| PlanError::from_json(name, text, &e))?;
+
+    let looks_like_plan = raw.resource_changes.is_some()
+        || raw.planned_values.is_some()
+        || raw.resource_drift.is_some()
+        || raw.output_changes.is_some();
+    if !looks_like_plan && (raw.lineage.is_some() || raw.serial.is_some() || raw.values.is_some()) {
+        return Err(PlanError::StateFile {
+            name: name.to_owned(),
+        });
+    }
+    let Some(version_text) = raw.format_version else {
+        return Err(PlanError::NotAPlan {
+            name: name.to_owned(),
+            reason: "it has no `format_version`".to_owned(),
+        });
+    };
+    let Some(format_version) = FormatVersion::parse(&version_text) else {
+        return Err(PlanError::UnsupportedVersion {
+            name: name.to_owned(),
+            version: version_text.into_owned(),
+        });
+    };
+    if format_version < MIN_FORMAT || format_version.major >= 2 {
+        return Err(PlanError::UnsupportedVersion {
+            name: name.to_owned(),
+            version: version_text.into_owned(),
+        });
+    }
+    if !looks_like_plan {
+        return Err(PlanError::NotAPlan {
+            name: name.to_owned(),
+            reason: "it has neither `resource_changes` nor `planned_values`".to_owned(),
+        });
+    }
+    if format_version > KNOWN_FORMAT {
+        // Minor versions only add fields (Terraform's compatibility promise), so read on.
+        tracing::warn!(
+            "{name}: plan format {format_version} is newer than {KNOWN_FORMAT}; reading it as {KNOWN_FORMAT}"
+        );
+    }
+
+    let base = text.as_ptr().addr();
+    let convert = |list: Option<Vec<RawResourceChange<'a>>>| -> Result<Vec<_>, PlanError> {
+        list.unwrap_or_default()
+            .into_iter()
+            .map(|rc| ResourceChange::from_raw(rc, base, name, text))
+            .collect()
+    };
+    Ok(Plan {
+        format_version,
+        terraform_version: raw.terraform_version,
+        resource_changes: convert(raw.resource_changes)?,
+        resource_drift: convert(raw.resource_drift)?,
+        configuration: raw.configuration,
+        errored: raw.errored.unwrap_or(false),
+    })
+}
+
+impl<'a> ResourceChange<'a> {
+    fn from_raw(
+        raw: RawResourceChange<'a>,
+        base: usize,
+        name: &str,
+        text: &'a str,
+    ) -> Result<Self, PlanError> {
+        let offset = raw.address.get().as_ptr().addr().saturating_sub(base);
+        let address: Cow<'a, str> =
+            serde_json::from_str(raw.address.get()).map_err(|_| PlanError::Invalid {
+                excerpt: Excerpt::around(name, text, offset),
+                message: "`address` must be a string".to_owned(),
+            })?;
+        let mode = match raw.mode.as_deref() {
+            Some("data") => Mode::Data,
+            _ => Mode::Managed,
+        };
+        Ok(Self {
+            address,
+            offset,
+            module_address: raw.module_address,
+            mode,
+            type_name: raw.type_name,
+            name: raw.name,
+            provider_name: raw.provider_name,
+            deposed: raw.deposed,
+            action_reason: raw.action_reason,
+            change: Change {
+                actions: raw
+                    .change
+                    .actions
+                    .iter()
+                    .map(|a| Action::from_str(a))
+                    .collect(),
+                before: raw.change.before,
+                after: raw.change.after,
+                after_unknown: raw.change.after_unknown,
+                before_sensitive: raw.change.before_sensitive,
+                after_sensitive: raw.change.after_sensitive,
+                replace_paths: raw.change.replace_paths,
+            },
+        })
+    }
+}
+
+/// Strips what CI wrappers add around `terraform show -json` output: hashicorp/setup-terraform's
+/// wrapper prints a `[command]…` line first and `::debug::…` lines after the JSON.
+/// Returns the byte range of the JSON document, or the whole text when nothing was added.
+pub fn strip_wrapper_noise(text: &str) -> std::ops::Range<usize> {
+    let mut start = 0;
+    if text.starts_with("[command]") {
+        start = text.find('\n').map_or(text.len(), |i| i + 1);
+    }
+    let mut end = text.len();
+    loop {
+        let body = &text[start..end];
+        let trimmed = body.trim_end();
+        let Some(last_line_start) = trimmed.rfind('\n').map(|i| i + 1) else {
+            break;
+        };
+        if trimmed[last_line_start..].starts_with("::") {
+            end = start + last_line_start;
+        } else {
+            break;
+        }
+    }
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn action_lists_keep_their_order() {
+        let kind =
+            |a: &[&str]| ChangeKind::of(&a.iter().map(|s| Action::from_str(s)).collect::<Vec<_>>());
+        assert_eq!(kind(&["delete", "create"]), ChangeKind::ReplaceDestroyFirst);
+        assert_eq!(kind(&["create", "delete"]), ChangeKind::ReplaceCreateFirst);
+        assert_eq!(kind(&["update"]), ChangeKind::Update);
+        assert_eq!(kind(&["create", "forget"]), ChangeKind::CreateThenForget);
+        assert_eq!(kind(&["teleport"]), ChangeKind::Unknown);
+    }
+
+    #[test]
+    fn offsets_point_at_the_address() {
+        let text = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_instance.a[\"k\"]","type":"aws_instance","name":"a","change":{"actions":["no-op"]}}]}"#;
+        let plan = parse("p.json", text).unwrap();
+        let rc = &plan.resource_changes[0];
+        assert_eq!(rc.address, "aws_instance.a[\"k\"]");
+        assert!(text[rc.offset..].starts_with("\"aws_instance.a[\\\"k\\\"]\""));
+    }
+
+    #[test]
+    fn wrapper_noise_is_stripped() {
+        let text = "[command]/usr/bin/terraform show -json tfplan\n{\"a\":1}\n::debug::stderr:\n::debug::exitcode: 0\n";
+        let range = strip_wrapper_noise(text);
+        assert_eq!(text[range].trim(), "{\"a\":1}");
+        assert_eq!(strip_wrapper_noise("{}"), 0..2);
+    }
+}

@@ -1,0 +1,193 @@
+use serde_json::Value;
+
+use crate::finding::{Finding, PathReport};
+use crate::plan::ResourceChange;
+use crate::rules::util::{blocks, int_at, str_at};
+use crate::rules::{Context, Rule, RuleInfo, declare_rule};
+
+declare_rule! {
+    /// ### What it does
+    /// Flags a fleet that is replaced (either order of `create`/`delete`) while nothing waits
+    /// for the new instances to be healthy before the old ones go:
+    ///
+    /// - `immutable_fleet` with the health gate disabled (`health_check { min_healthy_percent = 0 }`);
+    /// - `aws_autoscaling_group` with `wait_for_capacity_timeout = "0"`, which makes Terraform
+    ///   skip every capacity wait, the ELB ones (`wait_for_elb_capacity`, `min_elb_capacity`)
+    ///   included;
+    /// - a GCP managed instance group (`google_compute_instance_group_manager`,
+    ///   `google_compute_region_instance_group_manager`) without `wait_for_instances = true`.
+    ///
+    /// Values known only after apply are not guessed at: the rule reads planned values only.
+    ///
+    /// ### Why is this bad?
+    /// Create-before-destroy only helps if "create" means "the new fleet serves". Without a
+    /// health gate, Terraform considers the new group created as soon as the API accepted it
+    /// and destroys the old one while the new instances are still booting — or crash-looping
+    /// on a bad image. The replacement is then an outage.
+    ///
+    /// ### Example
+    /// ```hcl
+    /// resource "aws_autoscaling_group" "web" {
+    ///   name_prefix               = "web-"
+    ///   min_size                  = 2
+    ///   max_size                  = 4
+    ///   wait_for_capacity_timeout = "0"
+    ///   lifecycle {
+    ///     create_before_destroy = true
+    ///   }
+    /// }
+    /// ```
+    ///
+    /// Use instead:
+    /// ```hcl
+    /// resource "aws_autoscaling_group" "web" {
+    ///   name_prefix               = "web-"
+    ///   min_size                  = 2
+    ///   max_size                  = 4
+    ///   wait_for_capacity_timeout = "10m"
+    ///   wait_for_elb_capacity     = 2   # healthy in the load balancer, not just running
+    ///   lifecycle {
+    ///     create_before_destroy = true
+    ///   }
+    /// }
+    /// ```
+    pub struct UngatedReplacement {
+        code: "IMM004",
+        name: "ungated-replacement",
+        severity: Warning,
+        summary: "a fleet would be replaced without waiting for the new instances to be healthy",
+    }
+}
+
+/// Whether a duration string such as `"0"`, `"0s"` or `"0m"` is zero.
+fn is_zero_duration(text: &str) -> bool {
+    let digits = text
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    !digits.is_empty() && digits.chars().all(|c| c == '0' || c == '.')
+}
+
+/// Why the replacement is ungated, and the attribute that says so.
+fn ungated(type_name: &str, after: &Value) -> Option<(String, &'static str)> {
+    match type_name {
+        "immutable_fleet" => {
+            let gate = blocks(after, "health_check");
+            let percent = gate.first().and_then(|g| int_at(g, "min_healthy_percent"));
+            (percent == Some(0)).then(|| {
+                (
+                    "its health gate is disabled (min_healthy_percent = 0)".to_owned(),
+                    "health_check.min_healthy_percent",
+                )
+            })
+        }
+        "aws_autoscaling_group" => {
+            let timeout = str_at(after, "wait_for_capacity_timeout")?;
+            is_zero_duration(timeout).then(|| {
+                (
+                    format!("wait_for_capacity_timeout = \"{timeout}\" skips every capacity and ELB health wait"),
+                    "wait_for_capacity_timeout",
+                )
+            })
+        }
+        "google_compute_instance_group_manager"
+        | "google_compute_region_instance_group_manager" => {
+            let waits = after.get("wait_for_instances").and_then(Value::as_bool) == Some(true);
+            (!waits).then(|| {
+                (
+                    "Terraform does not wait for its instances (wait_for_instances is not true)"
+                        .to_owned(),
+                    "wait_for_instances",
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+impl Rule for UngatedReplacement {
+    fn info(&self) -> &'static RuleInfo {
+        &Self::INFO
+    }
+
+    fn check_change(&self, ctx: &Context<'_>, rc: &ResourceChange<'_>, out: &mut Vec<Finding>) {
+        if !rc.change.kind().is_replace() || ctx.type_info(rc).is_none() {
+            return;
+        }
+        let Some(after) = rc.change.after_value() else {
+            return;
+        };
+        let Some((why, path)) = ungated(&rc.type_name, &after) else {
+            return;
+        };
+        let message = format!(
+            "{} would be replaced without a health gate: {why}",
+            rc.address
+        );
+        let paths = vec![PathReport {
+            path: path.to_owned(),
+            known_after_apply: false,
+            sensitive: false,
+        }];
+        out.push(
+            Finding::for_change(&Self::INFO, rc, message)
+                .with_paths(paths)
+                .with_help("make Terraform wait until the new instances pass health checks before the old ones are destroyed"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn zero_durations() {
+        assert!(is_zero_duration("0"));
+        assert!(is_zero_duration("0s"));
+        assert!(is_zero_duration("0m"));
+        assert!(!is_zero_duration("10m"));
+        assert!(!is_zero_duration(""));
+    }
+
+    #[test]
+    fn gates() {
+        assert!(
+            ungated(
+                "immutable_fleet",
+                &json!({"health_check": {"min_healthy_percent": 0}})
+            )
+            .is_some()
+        );
+        assert!(
+            ungated(
+                "immutable_fleet",
+                &json!({"health_check": [{"min_healthy_percent": 50}]})
+            )
+            .is_none()
+        );
+        assert!(ungated("immutable_fleet", &json!({"health_check": null})).is_none());
+        assert!(
+            ungated(
+                "aws_autoscaling_group",
+                &json!({"wait_for_capacity_timeout": "0"})
+            )
+            .is_some()
+        );
+        assert!(
+            ungated(
+                "aws_autoscaling_group",
+                &json!({"wait_for_capacity_timeout": "10m"})
+            )
+            .is_none()
+        );
+        assert!(
+            ungated(
+                "google_compute_instance_group_manager",
+                &json!({"wait_for_instances": true})
+            )
+            .is_none()
+        );
+        assert!(ungated("google_compute_instance_group_manager", &json!({})).is_some());
+    }
+}

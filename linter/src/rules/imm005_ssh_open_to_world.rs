@@ -1,0 +1,338 @@
+use serde_json::Value;
+
+use crate::finding::{Finding, PathReport};
+use crate::plan::ResourceChange;
+use crate::rules::util::{blocks, int_at, port_spec_contains, range_contains, str_at, strings_at};
+use crate::rules::{Context, Rule, RuleInfo, declare_rule};
+
+declare_rule! {
+    /// ### What it does
+    /// Flags a firewall rule that the plan leaves in place (created, updated or unchanged)
+    /// and that opens TCP port 22 to the whole internet (`0.0.0.0/0` or `::/0`, Azure's `*`
+    /// and `Internet`). It reads the planned values of:
+    ///
+    /// - AWS: `aws_security_group` (inline `ingress`), `aws_security_group_rule`,
+    ///   `aws_vpc_security_group_ingress_rule`, `aws_network_acl_rule`;
+    /// - GCP: `google_compute_firewall`;
+    /// - Azure: `azurerm_network_security_group` (inline `security_rule`),
+    ///   `azurerm_network_security_rule`;
+    /// - OpenStack: `openstack_networking_secgroup_rule_v2`;
+    /// - DigitalOcean: `digitalocean_firewall`; Hetzner: `hcloud_firewall`;
+    ///   Linode: `linode_firewall`; OCI: `oci_core_security_list`,
+    ///   `oci_core_network_security_group_security_rule`; Alibaba: `alicloud_security_group_rule`.
+    ///
+    /// A port range that includes 22 counts, and so does "all protocols". Values known only
+    /// after apply are not guessed at.
+    ///
+    /// ### Why is this bad?
+    /// Immutable servers are never logged into: nothing is changed by hand, so SSH from
+    /// anywhere only adds attack surface (credential stuffing, key leaks) and invites the
+    /// manual hotfix that turns a server into a snowflake. Break-glass access belongs behind a
+    /// bastion, a VPN or a session manager.
+    ///
+    /// ### Example
+    /// ```hcl
+    /// resource "aws_security_group_rule" "ssh" {
+    ///   type        = "ingress"
+    ///   from_port   = 22
+    ///   to_port     = 22
+    ///   protocol    = "tcp"
+    ///   cidr_blocks = ["0.0.0.0/0"]
+    /// }
+    /// ```
+    ///
+    /// Use instead:
+    /// ```hcl
+    /// resource "aws_security_group_rule" "ssh" {
+    ///   type        = "ingress"
+    ///   from_port   = 22
+    ///   to_port     = 22
+    ///   protocol    = "tcp"
+    ///   cidr_blocks = [var.bastion_cidr]
+    /// }
+    /// ```
+    /// or no SSH at all (AWS Systems Manager Session Manager, GCP IAP, Azure Bastion).
+    pub struct SshOpenToWorld {
+        code: "IMM005",
+        name: "ssh-open-to-world",
+        severity: Warning,
+        summary: "SSH (port 22) would be open to the whole internet",
+    }
+}
+
+const SSH: i64 = 22;
+
+fn is_world(cidr: &str) -> bool {
+    matches!(
+        cidr.trim(),
+        "0.0.0.0/0" | "::/0" | "*" | "Internet" | "Any" | "any" | "0.0.0.0"
+    )
+}
+
+fn any_world(cidrs: &[&str]) -> bool {
+    cidrs.iter().any(|c| is_world(c))
+}
+
+/// TCP or every protocol, in each provider's spelling.
+fn is_tcp(protocol: Option<&str>) -> bool {
+    match protocol {
+        None => true,
+        Some(p) => matches!(
+            p.trim().to_ascii_lowercase().as_str(),
+            "tcp" | "6" | "-1" | "all" | "*" | ""
+        ),
+    }
+}
+
+/// An AWS-style rule object (`from_port`, `to_port`, `protocol`, CIDR lists).
+fn aws_rule_open(rule: &Value) -> bool {
+    let protocol = str_at(rule, "protocol").or_else(|| str_at(rule, "ip_protocol"));
+    let mut cidrs = strings_at(rule, "cidr_blocks");
+    cidrs.extend(strings_at(rule, "ipv6_cidr_blocks"));
+    cidrs.extend(strings_at(rule, "cidr_ipv4"));
+    cidrs.extend(strings_at(rule, "cidr_ipv6"));
+    let from = int_at(rule, "from_port");
+    let to = int_at(rule, "to_port");
+    is_tcp(protocol) && range_contains(from, to, SSH) && any_world(&cidrs)
+}
+
+fn azure_rule_open(rule: &Value) -> bool {
+    let inbound = str_at(rule, "direction").is_none_or(|d| d.eq_ignore_ascii_case("Inbound"));
+    let allow = str_at(rule, "access").is_none_or(|a| a.eq_ignore_ascii_case("Allow"));
+    let mut ports = strings_at(rule, "destination_port_range");
+    ports.extend(strings_at(rule, "destination_port_ranges"));
+    let mut sources = strings_at(rule, "source_address_prefix");
+    sources.extend(strings_at(rule, "source_address_prefixes"));
+    inbound
+        && allow
+        && is_tcp(str_at(rule, "protocol"))
+        && ports.iter().any(|p| port_spec_contains(p, SSH))
+        && any_world(&sources)
+}
+
+fn oci_rule_open(rule: &Value) -> bool {
+    let source = str_at(rule, "source").unwrap_or_default();
+    if !is_tcp(str_at(rule, "protocol")) || !is_world(source) {
+        return false;
+    }
+    let tcp = blocks(rule, "tcp_options");
+    if tcp.is_empty() {
+        return true;
+    }
+    tcp.iter().any(|o| {
+        let ranges = blocks(o, "destination_port_range");
+        if ranges.is_empty() {
+            range_contains(int_at(o, "min"), int_at(o, "max"), SSH)
+        } else {
+            ranges
+                .iter()
+                .any(|r| range_contains(int_at(r, "min"), int_at(r, "max"), SSH))
+        }
+    })
+}
+
+/// The attribute path of each open rule in a planned object of `type_name`.
+#[allow(clippy::too_many_lines)] // one arm per firewall type reads best as a table
+fn open_rules(type_name: &str, after: &Value) -> Vec<String> {
+    let indexed = |name: &str, list: Vec<&Value>, open: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        list.iter()
+            .enumerate()
+            .filter(|(_, r)| open(r))
+            .map(|(i, _)| format!("{name}[{i}]"))
+            .collect()
+    };
+    let whole = |open: bool| {
+        if open {
+            vec![String::new()]
+        } else {
+            Vec::new()
+        }
+    };
+    match type_name {
+        "aws_security_group" => indexed("ingress", blocks(after, "ingress"), &aws_rule_open),
+        "aws_security_group_rule" => {
+            whole(str_at(after, "type") == Some("ingress") && aws_rule_open(after))
+        }
+        "aws_vpc_security_group_ingress_rule" => whole(aws_rule_open(after)),
+        "aws_network_acl_rule" => whole(
+            after.get("egress").and_then(Value::as_bool) != Some(true)
+                && str_at(after, "rule_action").is_some_and(|a| a.eq_ignore_ascii_case("allow"))
+                && is_tcp(str_at(after, "protocol"))
+                && range_contains(int_at(after, "from_port"), int_at(after, "to_port"), SSH)
+                && (str_at(after, "cidr_block").is_some_and(is_world)
+                    || str_at(after, "ipv6_cidr_block").is_some_and(is_world)),
+        ),
+        "google_compute_firewall" => {
+            let ingress =
+                str_at(after, "direction").is_none_or(|d| d.eq_ignore_ascii_case("INGRESS"));
+            let world = any_world(&strings_at(after, "source_ranges"));
+            if !ingress || !world {
+                return Vec::new();
+            }
+            indexed("allow", blocks(after, "allow"), &|a: &Value| {
+                let ports = strings_at(a, "ports");
+                is_tcp(str_at(a, "protocol"))
+                    && (ports.is_empty() || ports.iter().any(|p| port_spec_contains(p, SSH)))
+            })
+        }
+        "azurerm_network_security_group" => indexed(
+            "security_rule",
+            blocks(after, "security_rule"),
+            &azure_rule_open,
+        ),
+        "azurerm_network_security_rule" => whole(azure_rule_open(after)),
+        "openstack_networking_secgroup_rule_v2" => {
+            let ingress = str_at(after, "direction") == Some("ingress");
+            let prefix = str_at(after, "remote_ip_prefix").unwrap_or_default();
+            let no_group = str_at(after, "remote_group_id").is_none_or(str::is_empty);
+            // An empty prefix with no remote group means "from anywhere".
+            let world = is_world(prefix) || (prefix.is_empty() && no_group);
+            whole(
+                ingress
+                    && world
+                    && is_tcp(str_at(after, "protocol"))
+                    && range_contains(
+                        int_at(after, "port_range_min"),
+                        int_at(after, "port_range_max"),
+                        SSH,
+                    ),
+            )
+        }
+        "digitalocean_firewall" => indexed(
+            "inbound_rule",
+            blocks(after, "inbound_rule"),
+            &|r: &Value| {
+                is_tcp(str_at(r, "protocol"))
+                    && port_spec_contains(str_at(r, "port_range").unwrap_or_default(), SSH)
+                    && any_world(&strings_at(r, "source_addresses"))
+            },
+        ),
+        "hcloud_firewall" => indexed("rule", blocks(after, "rule"), &|r: &Value| {
+            str_at(r, "direction") == Some("in")
+                && is_tcp(str_at(r, "protocol"))
+                && port_spec_contains(str_at(r, "port").unwrap_or_default(), SSH)
+                && any_world(&strings_at(r, "source_ips"))
+        }),
+        "linode_firewall" => indexed("inbound", blocks(after, "inbound"), &|r: &Value| {
+            let mut sources = strings_at(r, "ipv4");
+            sources.extend(strings_at(r, "ipv6"));
+            str_at(r, "action").is_none_or(|a| a.eq_ignore_ascii_case("ACCEPT"))
+                && is_tcp(str_at(r, "protocol"))
+                && port_spec_contains(str_at(r, "ports").unwrap_or_default(), SSH)
+                && any_world(&sources)
+        }),
+        "oci_core_security_list" => indexed(
+            "ingress_security_rules",
+            blocks(after, "ingress_security_rules"),
+            &oci_rule_open,
+        ),
+        "oci_core_network_security_group_security_rule" => {
+            whole(str_at(after, "direction") == Some("INGRESS") && oci_rule_open(after))
+        }
+        "alicloud_security_group_rule" => {
+            let world = str_at(after, "cidr_ip").is_some_and(is_world)
+                || str_at(after, "ipv6_cidr_ip").is_some_and(is_world);
+            whole(
+                str_at(after, "type") == Some("ingress")
+                    && str_at(after, "policy").is_none_or(|p| p.eq_ignore_ascii_case("accept"))
+                    && is_tcp(str_at(after, "ip_protocol"))
+                    && port_spec_contains(str_at(after, "port_range").unwrap_or_default(), SSH)
+                    && world,
+            )
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Types this rule reads; the others are skipped without parsing their values.
+const FIREWALL_TYPES: &[&str] = &[
+    "aws_security_group",
+    "aws_security_group_rule",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_network_acl_rule",
+    "google_compute_firewall",
+    "azurerm_network_security_group",
+    "azurerm_network_security_rule",
+    "openstack_networking_secgroup_rule_v2",
+    "digitalocean_firewall",
+    "hcloud_firewall",
+    "linode_firewall",
+    "oci_core_security_list",
+    "oci_core_network_security_group_security_rule",
+    "alicloud_security_group_rule",
+];
+
+impl Rule for SshOpenToWorld {
+    fn info(&self) -> &'static RuleInfo {
+        &Self::INFO
+    }
+
+    fn check_change(&self, _ctx: &Context<'_>, rc: &ResourceChange<'_>, out: &mut Vec<Finding>) {
+        if !FIREWALL_TYPES.contains(&rc.type_name.as_ref()) || !rc.change.kind().has_after() {
+            return;
+        }
+        let Some(after) = rc.change.after_value() else {
+            return;
+        };
+        let open = open_rules(&rc.type_name, &after);
+        if open.is_empty() {
+            return;
+        }
+        let paths: Vec<PathReport> = open
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(|path| PathReport {
+                path,
+                known_after_apply: false,
+                sensitive: false,
+            })
+            .collect();
+        let message = format!("{} opens SSH (port 22) to the whole internet", rc.address);
+        out.push(
+            Finding::for_change(&Self::INFO, rc, message)
+                .with_paths(paths)
+                .with_help("restrict the source to a bastion or VPN range, or use a session manager instead of SSH"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn aws_inline_and_rules() {
+        let sg = json!({"ingress": [
+            {"from_port": 443, "to_port": 443, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]},
+            {"from_port": 0, "to_port": 65535, "protocol": "-1", "ipv6_cidr_blocks": ["::/0"]},
+            {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/8"]}
+        ]});
+        assert_eq!(
+            open_rules("aws_security_group", &sg),
+            vec!["ingress[1]".to_owned()]
+        );
+        let rule = json!({"type": "egress", "from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]});
+        assert!(open_rules("aws_security_group_rule", &rule).is_empty());
+    }
+
+    #[test]
+    fn gcp_azure_and_friends() {
+        let fw = json!({"direction": "INGRESS", "source_ranges": ["0.0.0.0/0"], "allow": [{"protocol": "tcp", "ports": ["80", "20-30"]}]});
+        assert_eq!(
+            open_rules("google_compute_firewall", &fw),
+            vec!["allow[0]".to_owned()]
+        );
+        let nsg = json!({"direction": "Inbound", "access": "Allow", "protocol": "Tcp", "destination_port_range": "22", "source_address_prefix": "*"});
+        assert_eq!(open_rules("azurerm_network_security_rule", &nsg).len(), 1);
+        let deny = json!({"direction": "Inbound", "access": "Deny", "protocol": "Tcp", "destination_port_range": "22", "source_address_prefix": "*"});
+        assert!(open_rules("azurerm_network_security_rule", &deny).is_empty());
+        let hc = json!({"rule": [{"direction": "in", "protocol": "tcp", "port": "22", "source_ips": ["0.0.0.0/0", "::/0"]}]});
+        assert_eq!(
+            open_rules("hcloud_firewall", &hc),
+            vec!["rule[0]".to_owned()]
+        );
+        let ali = json!({"type": "ingress", "ip_protocol": "tcp", "port_range": "22/22", "cidr_ip": "0.0.0.0/0"});
+        assert_eq!(open_rules("alicloud_security_group_rule", &ali).len(), 1);
+    }
+}

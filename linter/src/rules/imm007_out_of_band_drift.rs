@@ -1,0 +1,83 @@
+use crate::finding::{Finding, list_paths};
+use crate::plan::{ChangeKind, ResourceChange};
+use crate::rules::util::{change_paths, reports};
+use crate::rules::{Context, Rule, RuleInfo, declare_rule};
+
+declare_rule! {
+    /// ### What it does
+    /// Flags an entry of the plan's `resource_drift` on an instance-bearing resource (or a
+    /// launch template): Terraform found that the object changed, or disappeared, outside of
+    /// Terraform since the last apply. The finding lists the drifted attribute paths (values
+    /// of sensitive attributes are never printed). Drift on other resource types is not
+    /// reported.
+    ///
+    /// ### Why is this bad?
+    /// Someone changed a server by hand, with a script or from the console. That is exactly
+    /// how snowflakes begin: the running instance no longer matches its image and code, and
+    /// the next apply either silently reverts the hotfix or keeps a state nobody reviewed.
+    /// The fix is to replace the drifted object from its declared image, and to find out who
+    /// changed it and why.
+    ///
+    /// ### Example
+    /// ```text
+    /// Note: Objects have changed outside of Terraform
+    ///   # aws_instance.web has changed
+    ///   ~ resource "aws_instance" "web" {
+    ///       ~ instance_type = "t3.small" -> "t3.large"
+    ///     }
+    /// ```
+    ///
+    /// Use instead:
+    /// ```sh
+    /// # restore the declared state by replacing, not by patching in place
+    /// terraform apply -replace=aws_instance.web
+    /// ```
+    /// and remove write access that lets people change instances outside the pipeline.
+    pub struct OutOfBandDrift {
+        code: "IMM007",
+        name: "out-of-band-drift",
+        severity: Warning,
+        summary: "an instance-bearing resource was changed outside of Terraform",
+    }
+}
+
+impl Rule for OutOfBandDrift {
+    fn info(&self) -> &'static RuleInfo {
+        &Self::INFO
+    }
+
+    fn check_drift(&self, ctx: &Context<'_>, rc: &ResourceChange<'_>, out: &mut Vec<Finding>) {
+        if ctx.type_info(rc).is_none() {
+            return;
+        }
+        let message = match rc.change.kind() {
+            ChangeKind::Delete => format!("{} was deleted outside of Terraform", rc.address),
+            ChangeKind::NoOp | ChangeKind::Read => return,
+            _ => {
+                let paths = reports(&change_paths(&rc.change));
+                if paths.is_empty() {
+                    return;
+                }
+                let message = format!(
+                    "{} was changed outside of Terraform: {}",
+                    rc.address,
+                    list_paths(&paths, 8)
+                );
+                out.push(
+                    Finding::for_change(&Self::INFO, rc, message)
+                        .with_paths(paths)
+                        .with_help(format!(
+                            "replace it from its declared image (terraform apply -replace={}) and find out who changed it",
+                            rc.address
+                        )),
+                );
+                return;
+            }
+        };
+        out.push(
+            Finding::for_change(&Self::INFO, rc, message).with_help(
+                "find out who deleted it; the plan recreates it from its declared image",
+            ),
+        );
+    }
+}

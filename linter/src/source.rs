@@ -1,0 +1,467 @@
+//! Maps resource addresses to `file:line` in the Terraform configuration (`--source DIR`),
+//! following module calls, and reads inline waivers:
+//!
+//! ```hcl
+//! # immutable-lint:ignore IMM001 bastion is replaced in Q3
+//! resource "aws_instance" "bastion" { … }
+//! ```
+//!
+//! A directive applies to the block it precedes (contiguous comment lines directly above)
+//! or sits in. On a `module` block it covers every resource of that module call.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use hcl_edit::Span as _;
+use hcl_edit::structure::{Block, Body};
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+
+use crate::config::line_of;
+use crate::finding::SourceLocation;
+use crate::rules::{self, RuleInfo};
+
+const DIRECTIVE: &str = "immutable-lint:ignore";
+const MAX_MODULE_DEPTH: usize = 32;
+
+/// A problem reading the configuration directory. Exit status 2.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
+pub enum SourceError {
+    #[error("cannot read {}", path.display())]
+    #[diagnostic(code(source::read))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: invalid HCL: {message}", path.display())]
+    #[diagnostic(code(source::hcl), help("`terraform validate` shows the same problem"))]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        #[source_code]
+        source_code: NamedSource<String>,
+        #[label("{message}")]
+        span: SourceSpan,
+    },
+    #[error("{} has no .tf files", path.display())]
+    #[diagnostic(
+        code(source::empty),
+        help("--source takes the directory you run `terraform plan` in")
+    )]
+    NoConfiguration { path: PathBuf },
+}
+
+/// One inline `# immutable-lint:ignore RULE reason` directive.
+#[derive(Debug, Clone)]
+pub struct InlineIgnore {
+    /// The rule codes as written (`IMM001`, or a name).
+    pub rules: Vec<String>,
+    pub reason: String,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+impl InlineIgnore {
+    pub fn covers(&self, rule: &RuleInfo) -> bool {
+        self.rules
+            .iter()
+            .any(|r| rules::find(r).is_some_and(|f| f.code == rule.code))
+    }
+
+    pub fn origin(&self) -> String {
+        format!("{}:{}", self.file.display(), self.line)
+    }
+
+    /// Unknown rule names or a missing reason make a directive invalid; it then applies to
+    /// nothing and is reported.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(bad) = self.rules.iter().find(|r| rules::find(r).is_none()) {
+            return Some(format!("unknown rule {bad:?}"));
+        }
+        if self.rules.is_empty() {
+            return Some("no rule given".to_owned());
+        }
+        if self.reason.is_empty() {
+            return Some("no reason given".to_owned());
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+struct BlockEntry {
+    location: SourceLocation,
+    ignores: Vec<InlineIgnore>,
+}
+
+/// Addresses → blocks for one configuration tree.
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    resources: HashMap<String, BlockEntry>,
+    modules: HashMap<String, BlockEntry>,
+    files: HashMap<PathBuf, Arc<String>>,
+    /// Module calls that could not be followed (remote source, not downloaded).
+    pub unresolved_modules: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ModulesManifest {
+    #[serde(rename = "Modules", default)]
+    modules: Vec<ManifestEntry>,
+}
+
+#[derive(Deserialize)]
+struct ManifestEntry {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "Dir")]
+    dir: String,
+}
+
+impl SourceMap {
+    /// Reads every `*.tf` file of `root` and of the modules it calls.
+    pub fn load(root: &Path) -> Result<Self, SourceError> {
+        let mut map = Self::default();
+        // `terraform init` records where it put remote modules; use it when present.
+        let manifest: HashMap<String, PathBuf> =
+            std::fs::read_to_string(root.join(".terraform/modules/modules.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<ModulesManifest>(&t).ok())
+                .map(|m| {
+                    m.modules
+                        .into_iter()
+                        .map(|e| (e.key, root.join(e.dir)))
+                        .collect()
+                })
+                .unwrap_or_default();
+        let mut stack = HashSet::new();
+        let found = map.load_module(root, "", "", &manifest, &mut stack, 0)?;
+        if found == 0 {
+            return Err(SourceError::NoConfiguration {
+                path: root.to_owned(),
+            });
+        }
+        Ok(map)
+    }
+
+    /// Returns the number of `.tf` files read in `dir`.
+    fn load_module(
+        &mut self,
+        dir: &Path,
+        prefix: &str,
+        manifest_key: &str,
+        manifest: &HashMap<String, PathBuf>,
+        stack: &mut HashSet<PathBuf>,
+        depth: usize,
+    ) -> Result<usize, SourceError> {
+        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+        if depth > MAX_MODULE_DEPTH || !stack.insert(canonical.clone()) {
+            return Ok(0);
+        }
+        let entries = std::fs::read_dir(dir).map_err(|source| SourceError::Read {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
+            .collect();
+        files.sort();
+        for file in &files {
+            let text = std::fs::read_to_string(file).map_err(|source| SourceError::Read {
+                path: file.clone(),
+                source,
+            })?;
+            let body = hcl_edit::parser::parse_body(&text).map_err(|e| {
+                let loc = e.location();
+                SourceError::Parse {
+                    path: file.clone(),
+                    line: loc.line(),
+                    column: loc.column(),
+                    message: e.message().to_owned(),
+                    source_code: NamedSource::new(file.display().to_string(), text.clone()),
+                    span: SourceSpan::new(loc.offset().min(text.len()).into(), 0),
+                }
+            })?;
+            let calls = self.index_file(file, &text, &body, prefix);
+            self.files.insert(file.clone(), Arc::new(text));
+            for (name, source) in calls {
+                let child_prefix = if prefix.is_empty() {
+                    format!("module.{name}")
+                } else {
+                    format!("{prefix}.module.{name}")
+                };
+                let child_key = if manifest_key.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{manifest_key}.{name}")
+                };
+                let local = source.starts_with("./") || source.starts_with("../");
+                let child_dir = if local {
+                    Some(normalize(&dir.join(&source)))
+                } else {
+                    manifest.get(&child_key).map(|d| normalize(d.as_path()))
+                };
+                if let Some(child_dir) = child_dir.filter(|d| d.is_dir()) {
+                    self.load_module(
+                        &child_dir,
+                        &child_prefix,
+                        &child_key,
+                        manifest,
+                        stack,
+                        depth + 1,
+                    )?;
+                } else {
+                    tracing::debug!(
+                        "module {child_prefix} ({source}) is not on disk; its resources have no location"
+                    );
+                    self.unresolved_modules.push(child_prefix);
+                }
+            }
+        }
+        stack.remove(&canonical);
+        Ok(files.len())
+    }
+
+    /// Records the file's resource and module blocks; returns its module calls (name, source).
+    fn index_file(
+        &mut self,
+        file: &Path,
+        text: &str,
+        body: &Body,
+        prefix: &str,
+    ) -> Vec<(String, String)> {
+        let mut calls = Vec::new();
+        for block in body.blocks() {
+            let labels: Vec<&str> = block
+                .labels
+                .iter()
+                .map(hcl_edit::structure::BlockLabel::as_str)
+                .collect();
+            let Some(entry) = block_entry(file, text, block) else {
+                continue;
+            };
+            let join = |local: String| {
+                if prefix.is_empty() {
+                    local
+                } else {
+                    format!("{prefix}.{local}")
+                }
+            };
+            match (block.ident.as_str(), labels.as_slice()) {
+                ("resource", [t, n]) => {
+                    self.resources.insert(join(format!("{t}.{n}")), entry);
+                }
+                ("data", [t, n]) => {
+                    self.resources.insert(join(format!("data.{t}.{n}")), entry);
+                }
+                ("module", [name]) => {
+                    if let Some(source) = block
+                        .body
+                        .get_attribute("source")
+                        .and_then(|a| a.value.as_str())
+                    {
+                        calls.push(((*name).to_owned(), source.to_owned()));
+                    }
+                    self.modules.insert(join(format!("module.{name}")), entry);
+                }
+                _ => {}
+            }
+        }
+        calls
+    }
+
+    /// The block of a resource, by configuration address (no instance keys).
+    pub fn locate(&self, config_address: &str) -> Option<&SourceLocation> {
+        self.resources.get(config_address).map(|e| &e.location)
+    }
+
+    /// Inline ignores that apply to a resource: on its block, then on each enclosing module call.
+    pub fn ignores_for(&self, config_address: &str) -> Vec<&InlineIgnore> {
+        let mut out: Vec<&InlineIgnore> = self
+            .resources
+            .get(config_address)
+            .map(|e| e.ignores.iter().collect())
+            .unwrap_or_default();
+        for module in crate::plan::address::module_ancestors(config_address) {
+            if let Some(entry) = self.modules.get(&module) {
+                out.extend(entry.ignores.iter());
+            }
+        }
+        out
+    }
+
+    /// Every inline directive, sorted by file and line.
+    pub fn all_ignores(&self) -> Vec<&InlineIgnore> {
+        let mut all: Vec<&InlineIgnore> = self
+            .resources
+            .values()
+            .chain(self.modules.values())
+            .flat_map(|e| e.ignores.iter())
+            .collect();
+        all.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        all
+    }
+
+    /// The text of a file that was read.
+    pub fn file_text(&self, path: &Path) -> Option<Arc<String>> {
+        self.files.get(path).cloned()
+    }
+}
+
+fn block_entry(file: &Path, text: &str, block: &Block) -> Option<BlockEntry> {
+    let span = block.span()?;
+    let start = span.start.min(text.len());
+    let header_end = text[start..]
+        .find(['{', '\n'])
+        .map_or(text.len(), |i| start + i);
+    let header_end = text[start..header_end].trim_end().len() + start;
+    let line = line_of(text, start);
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let location = SourceLocation {
+        file: file.to_owned(),
+        line,
+        column: text[line_start..start].chars().count() + 1,
+        span: start..header_end.max(start),
+    };
+    let ignores = directives(file, text, line_start, span.end.min(text.len()));
+    Some(BlockEntry { location, ignores })
+}
+
+/// Directives in the comment lines directly above `block_start` and inside the block.
+fn directives(file: &Path, text: &str, block_start: usize, block_end: usize) -> Vec<InlineIgnore> {
+    let mut out = Vec::new();
+    let first_line = line_of(text, block_start);
+    // Comment lines directly above the block.
+    let above: Vec<&str> = text[..block_start].lines().collect();
+    let mut i = above.len();
+    while i > 0 && is_comment(above[i - 1]) {
+        i -= 1;
+    }
+    for (n, line) in above.iter().enumerate().skip(i) {
+        if let Some(d) = parse_directive(line) {
+            out.push(InlineIgnore {
+                line: n + 1,
+                file: file.to_owned(),
+                ..d
+            });
+        }
+    }
+    for (n, line) in text[block_start..block_end].lines().enumerate() {
+        if let Some(d) = parse_directive(line) {
+            out.push(InlineIgnore {
+                line: first_line + n,
+                file: file.to_owned(),
+                ..d
+            });
+        }
+    }
+    out
+}
+
+fn is_comment(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with('#') || t.starts_with("//") || t.starts_with("/*") || t.starts_with('*')
+}
+
+/// `# immutable-lint:ignore IMM001,IMM003 reason…` after a `#` or `//` on the line.
+fn parse_directive(line: &str) -> Option<InlineIgnore> {
+    let comment = line.find('#').into_iter().chain(line.find("//")).min()?;
+    let rest = &line[comment..];
+    let at = rest.find(DIRECTIVE)?;
+    let rest = rest[at + DIRECTIVE.len()..].trim();
+    let (rules_text, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let rules = rules_text
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Some(InlineIgnore {
+        rules,
+        reason: reason.trim().trim_end_matches("*/").trim().to_owned(),
+        file: PathBuf::new(),
+        line: 0,
+    })
+}
+
+/// Removes `.` and resolvable `..` components without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn directive_syntax() {
+        let d = parse_directive("  # immutable-lint:ignore IMM001,IMM003 replaced in Q3").unwrap();
+        assert_eq!(d.rules, vec!["IMM001", "IMM003"]);
+        assert_eq!(d.reason, "replaced in Q3");
+        let d = parse_directive("// immutable-lint:ignore IMM002").unwrap();
+        assert_eq!(d.problem().as_deref(), Some("no reason given"));
+        assert!(parse_directive("name = \"immutable-lint:ignore\"").is_none());
+    }
+
+    #[test]
+    fn paths_are_normalized() {
+        assert_eq!(
+            normalize(Path::new("infra/./modules/../modules/x")),
+            PathBuf::from("infra/modules/x")
+        );
+        assert_eq!(normalize(Path::new("../a")), PathBuf::from("../a"));
+    }
+
+    #[test]
+    fn resources_and_local_modules() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("modules/app")).unwrap();
+        std::fs::write(
+            root.join("main.tf"),
+            "# immutable-lint:ignore IMM001 legacy\nresource \"aws_instance\" \"web\" {\n  ami = \"x\"\n}\n\nmodule \"app\" {\n  # immutable-lint:ignore IMM003 being rewritten\n  source = \"./modules/app\"\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("modules/app/main.tf"),
+            "\n\nresource \"aws_instance\" \"node\" {}\n",
+        )
+        .unwrap();
+        let map = SourceMap::load(root).unwrap();
+        let web = map.locate("aws_instance.web").unwrap();
+        assert_eq!((web.line, web.column), (2, 1));
+        let node = map.locate("module.app.aws_instance.node").unwrap();
+        assert_eq!(node.line, 3);
+        assert!(node.file.ends_with("modules/app/main.tf"));
+        assert_eq!(map.ignores_for("aws_instance.web").len(), 1);
+        let inherited = map.ignores_for("module.app.aws_instance.node");
+        assert_eq!(inherited.len(), 1);
+        assert_eq!(inherited[0].line, 7);
+    }
+}

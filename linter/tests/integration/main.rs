@@ -1,0 +1,8 @@
+//! The one integration test binary (one link step, as ripgrep does).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod docs;
+mod formats;
+mod robustness;
+mod util;

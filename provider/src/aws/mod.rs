@@ -1,0 +1,82 @@
+//! AWS clients, built once per provider configuration.
+
+pub mod error;
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_types::region::Region;
+
+pub use error::AwsError;
+
+/// Per-service endpoint overrides from the provider's `endpoints` block.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    pub ec2: Option<String>,
+    pub autoscaling: Option<String>,
+    pub elbv2: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientSettings {
+    /// Falls back to the standard chain (`AWS_REGION`, profile) when unset.
+    pub region: Option<String>,
+    pub endpoints: Endpoints,
+    /// Replaces the standard credential chain; set only by embedders such as tests, never
+    /// from Terraform configuration (credentials do not belong in HCL).
+    pub credentials: Option<aws_credential_types::Credentials>,
+}
+
+/// The clients every resource shares.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub region: String,
+}
+
+impl AwsClients {
+    /// Loads the standard AWS configuration (credential chain, `AWS_ENDPOINT_URL`, profile)
+    /// and applies the provider's settings on top.
+    pub async fn load(settings: &ClientSettings) -> Result<Self, String> {
+        // Adaptive retries: rate-limits itself under throttling instead of hammering the API.
+        let retry = RetryConfig::adaptive()
+            .with_max_attempts(8)
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(20));
+        let mut loader = aws_config::defaults(BehaviorVersion::v2026_01_12()).retry_config(retry);
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(credentials) = &settings.credentials {
+            loader = loader.credentials_provider(credentials.clone());
+        }
+        let shared = loader.load().await;
+        let region = shared.region().map(ToString::to_string).ok_or_else(|| {
+            "No AWS region: set `region` in the provider block, or AWS_REGION in the \
+                 environment."
+                .to_owned()
+        })?;
+
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(&shared);
+        if let Some(url) = &settings.endpoints.ec2 {
+            ec2 = ec2.endpoint_url(url);
+        }
+        let mut autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared);
+        if let Some(url) = &settings.endpoints.autoscaling {
+            autoscaling = autoscaling.endpoint_url(url);
+        }
+        let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared);
+        if let Some(url) = &settings.endpoints.elbv2 {
+            elbv2 = elbv2.endpoint_url(url);
+        }
+        Ok(Self {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling.build()),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
+            region,
+        })
+    }
+}

@@ -1,0 +1,415 @@
+//! The health gate: a generation is accepted only when enough of its instances are healthy
+//! everywhere that matters, continuously for the bake window.
+//!
+//! An instance counts when it is InService and Healthy in its Auto Scaling group **and**, for
+//! every attached target group, registered on the group's port and `healthy` there. An
+//! instance missing from a target group does not count (terraform-provider-aws treats absence
+//! as passing, which lets a fleet nobody can reach pass its gate). Targets on other ports are
+//! ignored, so a target group shared with, say, an ECS service cannot hold the gate
+//! (terraform-provider-aws#17405). Thresholds are "at least", never "exactly"
+//! (terraform-provider-aws#5241, terraform-aws-eks#3102).
+//!
+//! API economy: one DescribeAutoScalingGroups and one DescribeTargetHealth per target group
+//! per poll, with exponential backoff and jitter. Scaling activities are read only while the
+//! group has fewer instances than desired (that is how a failed launch shows), newest first,
+//! stopping at the rollout's start.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_sdk_autoscaling::types::{AutoScalingGroup, LifecycleState, ScalingActivityStatusCode};
+use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
+use aws_smithy_types::DateTime;
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+
+use super::aws::describe_group;
+use super::model::HealthCheck;
+use crate::aws::error::aws_err;
+use crate::aws::{AwsClients, AwsError};
+use crate::framework::duration;
+
+/// Exponential backoff with jitter for polls: 0.5 s doubling up to 10 s, ±20 %.
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(500);
+    const MAX: Duration = Duration::from_secs(10);
+
+    pub fn new() -> Self {
+        Self { next: Self::FIRST }
+    }
+
+    pub fn next_delay(&mut self) -> Duration {
+        let base = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        let jitter = rand::rng().random_range(0.8..1.2);
+        base.mul_f64(jitter)
+    }
+}
+
+/// Why a gate did not pass, with the instances that held it back.
+#[derive(Debug)]
+pub struct GateFailure {
+    pub reason: GateReason,
+    /// One line per instance that did not count, saying why.
+    pub holdouts: Vec<String>,
+    pub healthy: usize,
+    pub required: usize,
+}
+
+#[derive(Debug)]
+pub enum GateReason {
+    TimedOut(Duration),
+    Stopped,
+    ScalingActivityFailed(String),
+    Aws(AwsError),
+    GroupVanished,
+}
+
+impl fmt::Display for GateFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (healthy, required) = (self.healthy, self.required);
+        match &self.reason {
+            GateReason::TimedOut(t) => write!(
+                f,
+                "Only {healthy}/{required} required instances were healthy when the gate timed \
+                 out after {}.",
+                duration::format(*t)
+            )?,
+            GateReason::Stopped => write!(
+                f,
+                "Interrupted (Terraform was asked to stop) with {healthy}/{required} required \
+                 instances healthy."
+            )?,
+            GateReason::ScalingActivityFailed(message) => {
+                write!(f, "A scaling activity of the new group failed: {message}")?;
+            }
+            GateReason::Aws(e) => write!(f, "Polling the fleet's health failed: {e}")?,
+            GateReason::GroupVanished => {
+                write!(f, "The Auto Scaling group disappeared during the gate.")?;
+            }
+        }
+        if !self.holdouts.is_empty() {
+            write!(f, "\nInstances that held the gate back:")?;
+            for h in &self.holdouts {
+                write!(f, "\n  - {h}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A target group attached to the fleet, with the port the ASG registers instances on.
+struct TargetGroup {
+    arn: String,
+    name: String,
+    port: Option<i32>,
+}
+
+/// One poll's verdict.
+struct Observation {
+    healthy: usize,
+    instances: usize,
+    /// Per target group: how many of the group's instances are healthy there.
+    per_target_group: Vec<(String, usize)>,
+    holdouts: Vec<String>,
+}
+
+pub struct Gate<'a> {
+    clients: &'a AwsClients,
+    fleet: &'a str,
+    asg_name: &'a str,
+    desired: i32,
+    required: usize,
+    health: &'a HealthCheck,
+    /// Monotonic start, for the timeout.
+    started: Instant,
+    /// Wall-clock start, to ignore scaling activities older than this rollout.
+    started_at: SystemTime,
+}
+
+impl<'a> Gate<'a> {
+    pub fn new(
+        clients: &'a AwsClients,
+        fleet: &'a str,
+        asg_name: &'a str,
+        desired: i32,
+        health: &'a HealthCheck,
+    ) -> Self {
+        Self {
+            clients,
+            fleet,
+            asg_name,
+            desired,
+            required: health.required_healthy(desired),
+            health,
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+        }
+    }
+
+    /// Counts the timeout from an earlier moment (the start of the whole create).
+    #[must_use]
+    pub fn started(mut self, started: Instant, started_at: SystemTime) -> Self {
+        self.started = started;
+        self.started_at = started_at;
+        self
+    }
+
+    fn failure(&self, reason: GateReason, seen: Option<&Observation>) -> GateFailure {
+        GateFailure {
+            reason,
+            holdouts: seen.map(|s| s.holdouts.clone()).unwrap_or_default(),
+            healthy: seen.map_or(0, |s| s.healthy),
+            required: self.required,
+        }
+    }
+
+    /// Polls until the gate passes, times out, fails fast, or Stop is requested.
+    pub async fn wait(&self, stop: &CancellationToken) -> Result<(), GateFailure> {
+        let deadline = self.started + self.health.timeout;
+        let mut backoff = Backoff::new();
+        let mut healthy_since: Option<Instant> = None;
+        let mut last: Option<Observation> = None;
+        let target_groups = match self.target_groups().await {
+            Ok(tgs) => tgs,
+            Err(e) => return Err(self.failure(GateReason::Aws(e), None)),
+        };
+        loop {
+            let group = match describe_group(self.clients, self.asg_name).await {
+                Ok(Some(g)) => g,
+                Ok(None) => return Err(self.failure(GateReason::GroupVanished, last.as_ref())),
+                Err(e) => return Err(self.failure(GateReason::Aws(e), last.as_ref())),
+            };
+            let seen = match self.observe(&group, &target_groups).await {
+                Ok(seen) => seen,
+                Err(e) => return Err(self.failure(GateReason::Aws(e), last.as_ref())),
+            };
+            if seen.healthy >= self.required {
+                let since = *healthy_since.get_or_insert_with(Instant::now);
+                let baked = since.elapsed();
+                self.log_progress(&seen, Some(baked));
+                if baked >= self.health.healthy_for {
+                    tracing::info!(
+                        fleet = self.fleet,
+                        asg = self.asg_name,
+                        "{}: gate passed",
+                        self.fleet
+                    );
+                    return Ok(());
+                }
+            } else {
+                if healthy_since.take().is_some() {
+                    tracing::warn!(
+                        fleet = self.fleet,
+                        asg = self.asg_name,
+                        "{}: an instance became unhealthy during the bake window; the bake clock restarts",
+                        self.fleet
+                    );
+                }
+                self.log_progress(&seen, None);
+                if usize::try_from(self.desired).unwrap_or(0) > seen.instances {
+                    match self.failed_scaling_activity().await {
+                        Ok(Some(message)) => {
+                            return Err(self
+                                .failure(GateReason::ScalingActivityFailed(message), Some(&seen)));
+                        }
+                        Ok(None) => {}
+                        Err(e) => return Err(self.failure(GateReason::Aws(e), Some(&seen))),
+                    }
+                }
+            }
+            last = Some(seen);
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.failure(GateReason::TimedOut(self.health.timeout), last.as_ref()));
+            }
+            let mut delay = backoff.next_delay().min(deadline - now);
+            if let Some(since) = healthy_since {
+                // Wake up when the bake window ends rather than up to 10 s later.
+                let remaining = self.health.healthy_for.saturating_sub(since.elapsed());
+                delay = delay.min(remaining.max(Duration::from_millis(50)));
+            }
+            tokio::select! {
+                () = stop.cancelled() => return Err(self.failure(GateReason::Stopped, last.as_ref())),
+                () = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    fn log_progress(&self, seen: &Observation, baked: Option<Duration>) {
+        use std::fmt::Write as _;
+        let mut line = format!("{}: {}/{} healthy", self.fleet, seen.healthy, self.required);
+        for (name, healthy) in &seen.per_target_group {
+            let _ = write!(line, ", {healthy}/{} in {name}", self.required);
+        }
+        if let Some(baked) = baked {
+            let _ = write!(
+                line,
+                ", bake {}s/{}s",
+                baked.as_secs(),
+                self.health.healthy_for.as_secs()
+            );
+        } else if seen.instances < usize::try_from(self.desired).unwrap_or(0) {
+            let _ = write!(line, ", {}/{} launched", seen.instances, self.desired);
+        }
+        tracing::info!(fleet = self.fleet, asg = self.asg_name, "{line}");
+    }
+
+    async fn target_groups(&self) -> Result<Vec<TargetGroup>, AwsError> {
+        let Some(group) = describe_group(self.clients, self.asg_name).await? else {
+            return Ok(Vec::new());
+        };
+        let arns = group.target_group_arns().to_vec();
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .clients
+            .elbv2
+            .describe_target_groups()
+            .set_target_group_arns(Some(arns.clone()))
+            .send()
+            .await
+            .map_err(aws_err("DescribeTargetGroups"))?;
+        Ok(arns
+            .into_iter()
+            .map(|arn| {
+                let tg = out
+                    .target_groups()
+                    .iter()
+                    .find(|t| t.target_group_arn() == Some(arn.as_str()));
+                TargetGroup {
+                    name: tg
+                        .and_then(|t| t.target_group_name())
+                        .unwrap_or(&arn)
+                        .to_owned(),
+                    port: tg.and_then(aws_sdk_elasticloadbalancingv2::types::TargetGroup::port),
+                    arn,
+                }
+            })
+            .collect())
+    }
+
+    async fn observe(
+        &self,
+        group: &AutoScalingGroup,
+        target_groups: &[TargetGroup],
+    ) -> Result<Observation, AwsError> {
+        // (target group index, instance id) → (state, reason) on the group's port.
+        let mut target_health: HashMap<(usize, String), (String, String)> = HashMap::new();
+        for (index, tg) in target_groups.iter().enumerate() {
+            let out = self
+                .clients
+                .elbv2
+                .describe_target_health()
+                .target_group_arn(&tg.arn)
+                .send()
+                .await
+                .map_err(aws_err("DescribeTargetHealth"))?;
+            for description in out.target_health_descriptions() {
+                let Some(target) = description.target() else {
+                    continue;
+                };
+                let Some(id) = target.id() else { continue };
+                if tg.port.is_some() && target.port().is_some() && target.port() != tg.port {
+                    continue;
+                }
+                let health = description.target_health();
+                let state = health
+                    .and_then(|h| h.state())
+                    .map_or("unknown", TargetHealthStateEnum::as_str)
+                    .to_owned();
+                let reason = health
+                    .and_then(|h| {
+                        h.description().or(h.reason().map(
+                            aws_sdk_elasticloadbalancingv2::types::TargetHealthReasonEnum::as_str,
+                        ))
+                    })
+                    .unwrap_or_default()
+                    .to_owned();
+                target_health.insert((index, id.to_owned()), (state, reason));
+            }
+        }
+        let mut seen = Observation {
+            healthy: 0,
+            instances: group.instances().len(),
+            per_target_group: target_groups
+                .iter()
+                .map(|tg| (tg.name.clone(), 0))
+                .collect(),
+            holdouts: Vec::new(),
+        };
+        for instance in group.instances() {
+            let id = instance.instance_id().unwrap_or("?");
+            let mut problems = Vec::new();
+            let state = instance.lifecycle_state();
+            let status = instance.health_status().unwrap_or("unknown");
+            if state != Some(&LifecycleState::InService) || !status.eq_ignore_ascii_case("healthy")
+            {
+                let state = state.map_or("unknown", LifecycleState::as_str);
+                problems.push(format!("{state}/{status} in the Auto Scaling group"));
+            }
+            for (index, tg) in target_groups.iter().enumerate() {
+                match target_health.get(&(index, id.to_owned())) {
+                    Some((state, _)) if state == "healthy" => {
+                        if let Some(count) = seen.per_target_group.get_mut(index) {
+                            count.1 += 1;
+                        }
+                    }
+                    Some((state, reason)) if reason.is_empty() => {
+                        problems.push(format!("{state} in target group {}", tg.name));
+                    }
+                    Some((state, reason)) => {
+                        problems.push(format!("{state} in target group {} ({reason})", tg.name));
+                    }
+                    None => problems.push(format!("not registered in target group {}", tg.name)),
+                }
+            }
+            if problems.is_empty() {
+                seen.healthy += 1;
+            } else {
+                seen.holdouts.push(format!("{id}: {}", problems.join("; ")));
+            }
+        }
+        Ok(seen)
+    }
+
+    /// The message of a failed scaling activity that started after this rollout, if any.
+    /// Reads newest first and stops at the first activity older than the rollout, so a
+    /// long history is never paged (terraform-provider-aws#29753).
+    async fn failed_scaling_activity(&self) -> Result<Option<String>, AwsError> {
+        let started = DateTime::from(self.started_at);
+        let out = self
+            .clients
+            .autoscaling
+            .describe_scaling_activities()
+            .auto_scaling_group_name(self.asg_name)
+            .max_records(20)
+            .send()
+            .await
+            .map_err(aws_err("DescribeScalingActivities"))?;
+        for activity in out.activities() {
+            let Some(start) = activity.start_time() else {
+                continue;
+            };
+            // 30 s of slack for clock skew between this machine and AWS.
+            if start.secs() < started.secs() - 30 {
+                break;
+            }
+            if activity.status_code() == Some(&ScalingActivityStatusCode::Failed) {
+                let message = activity
+                    .status_message()
+                    .or(activity.description())
+                    .unwrap_or("no message")
+                    .to_owned();
+                return Ok(Some(message));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,234 @@
+//! Configuration checks that run at `terraform validate`/`plan` time, each reported at the
+//! attribute that is wrong. Values unknown until apply are skipped, never guessed.
+
+use tfplugin_cty::Value;
+
+use super::at;
+use crate::framework::Diagnostics;
+use crate::framework::duration;
+use crate::framework::value::ObjectExt;
+
+/// Longest fleet name: leaves room for `-g<generation>` within the 128 characters a launch
+/// template name may have, with margin for AWS's 255-character ASG names.
+const MAX_NAME_LEN: usize = 100;
+
+pub fn config(config: &Value, d: &mut Diagnostics) {
+    name(config, d);
+    image_id(config, d);
+    instance_type(config, d);
+    subnets(config, d);
+    capacity(config, d);
+    health_check(config, d);
+}
+
+fn name(config: &Value, d: &mut Diagnostics) {
+    let Some(name) = config.string("name") else {
+        return;
+    };
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if name.is_empty() || name.len() > MAX_NAME_LEN || !valid_chars {
+        d.attribute_error(
+            at("name"),
+            "Invalid fleet name",
+            format!(
+                "{name:?} must be 1–{MAX_NAME_LEN} characters of letters, digits, `-` and `_`: \
+                 it becomes part of the ASG and launch template names."
+            ),
+        );
+    }
+}
+
+/// `ami-` followed by 8 or 17 lowercase hex digits, the two shapes AWS issues.
+fn is_image_id(s: &str) -> bool {
+    s.strip_prefix("ami-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17)
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+fn image_id(config: &Value, d: &mut Diagnostics) {
+    let Some(image) = config.string("image_id") else {
+        return;
+    };
+    if !is_image_id(image) {
+        d.attribute_error(
+            at("image_id"),
+            "Invalid image ID",
+            format!("{image:?} is not an AMI ID: expected `ami-` and 8 or 17 hex digits, e.g. ami-0abcdef1234567890."),
+        );
+    }
+}
+
+fn instance_type(config: &Value, d: &mut Diagnostics) {
+    let Some(t) = config.string("instance_type") else {
+        return;
+    };
+    let shape_ok = t.split_once('.').is_some_and(|(family, size)| {
+        let ok = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        ok(family) && ok(size)
+    });
+    if !shape_ok {
+        d.attribute_error(
+            at("instance_type"),
+            "Invalid instance type",
+            format!("{t:?} is not an EC2 instance type such as `t3.micro`."),
+        );
+    }
+}
+
+fn subnets(config: &Value, d: &mut Diagnostics) {
+    let subnets = config.attr("subnet_ids");
+    if let Some(items) = subnets.elements() {
+        if items.is_empty() {
+            d.attribute_error(
+                at("subnet_ids"),
+                "No subnets",
+                "A fleet needs at least one subnet to launch instances into.",
+            );
+        }
+        for (i, item) in items.iter().enumerate() {
+            if let Some(s) = item.as_str()
+                && !s.starts_with("subnet-")
+            {
+                d.attribute_error(
+                    at("subnet_ids").index(i64::try_from(i).unwrap_or(0)),
+                    "Invalid subnet ID",
+                    format!("{s:?} is not a subnet ID (`subnet-…`)."),
+                );
+            }
+        }
+    }
+}
+
+fn capacity(config: &Value, d: &mut Diagnostics) {
+    let min = config.int("min_size");
+    let max = config.int("max_size");
+    let desired = config.int("desired_capacity");
+    for (name, value) in [
+        ("min_size", min),
+        ("max_size", max),
+        ("desired_capacity", desired),
+    ] {
+        if let Some(v) = value
+            && (v < 0 || i32::try_from(v).is_err())
+        {
+            d.attribute_error(
+                at(name),
+                "Invalid capacity",
+                format!("`{name}` must be between 0 and {}, got {v}.", i32::MAX),
+            );
+        }
+    }
+    for name in ["min_size", "max_size", "desired_capacity"] {
+        if let Some(n) = config.attr(name).as_number()
+            && n.as_i64().is_none()
+        {
+            d.attribute_error(
+                at(name),
+                "Invalid capacity",
+                format!("`{name}` must be a whole number, got {n}."),
+            );
+        }
+    }
+    if let (Some(min), Some(max)) = (min, max)
+        && min > max
+    {
+        d.attribute_error(
+                at("min_size"),
+                "min_size is greater than max_size",
+                format!("min_size = {min} but max_size = {max}; a fleet needs min_size ≤ desired_capacity ≤ max_size."),
+            );
+    }
+    if let Some(desired) = desired {
+        if let Some(min) = min.filter(|m| desired < *m) {
+            d.attribute_error(
+                at("desired_capacity"),
+                "desired_capacity is below min_size",
+                format!("desired_capacity = {desired} but min_size = {min}."),
+            );
+        }
+        if let Some(max) = max.filter(|m| desired > *m) {
+            d.attribute_error(
+                at("desired_capacity"),
+                "desired_capacity is above max_size",
+                format!("desired_capacity = {desired} but max_size = {max}."),
+            );
+        }
+    }
+}
+
+fn health_check(config: &Value, d: &mut Diagnostics) {
+    let block = config.attr("health_check");
+    if block.is_null() || block.is_unknown() {
+        return;
+    }
+    let path = at("health_check");
+    if let Some(kind) = block.string("type") {
+        if kind != "EC2" && kind != "ELB" {
+            d.attribute_error(
+                path.attr("type"),
+                "Invalid health check type",
+                format!("{kind:?}: use \"EC2\" or \"ELB\"."),
+            );
+        }
+        let no_target_groups = config
+            .attr("target_group_arns")
+            .elements()
+            .is_none_or(<[Value]>::is_empty)
+            && !config.attr("target_group_arns").is_unknown();
+        if kind == "ELB" && no_target_groups {
+            d.attribute_error(
+                path.attr("type"),
+                "ELB health checks need target groups",
+                "health_check.type = \"ELB\" takes instance health from load balancers, but target_group_arns is empty.",
+            );
+        }
+    }
+    for name in ["grace_period", "timeout", "healthy_for"] {
+        if let Some(text) = block.string(name)
+            && let Err(e) = duration::parse(text)
+        {
+            d.attribute_error(path.attr(name), "Invalid duration", e);
+        }
+    }
+    if let Some(text) = block.string("timeout")
+        && duration::parse(text).is_ok_and(|t| t.is_zero())
+    {
+        d.attribute_error(
+            path.attr("timeout"),
+            "Invalid timeout",
+            "A zero timeout would fail every gate; use e.g. \"10m\".",
+        );
+    }
+    if let Some(p) = block.int("min_healthy_percent")
+        && !(1..=100).contains(&p)
+    {
+        d.attribute_error(
+            path.attr("min_healthy_percent"),
+            "Invalid min_healthy_percent",
+            format!("{p} is outside 1–100."),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_id_shapes() {
+        assert!(is_image_id("ami-12c6146b"));
+        assert!(is_image_id("ami-0123456789abcdef0"));
+        assert!(!is_image_id("ami-12C6146B"));
+        assert!(!is_image_id("ami-123"));
+        assert!(!is_image_id("12c6146b"));
+    }
+}

@@ -1,0 +1,3 @@
+//! The provider's resources, one file each.
+
+pub mod fleet;

@@ -1,0 +1,265 @@
+//! ApplyResourceChange, ReadResource, ImportResourceState and Stop against moto.
+
+use std::time::{Duration, Instant};
+
+use e2e::{FLEET_TAG, GENERATION_TAG, asg_tag};
+use tfplugin_cty::Value;
+use tfplugin_proto::tfplugin5 as pb;
+
+use crate::fixture::{COMPUTED, assert_no_errors, fixture, proposed, spawn_server, with};
+
+#[test]
+fn create_read_update_delete_a_generation() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    let config = f.fleet_config(
+        "life",
+        &[(
+            "tags",
+            Value::Map([("team".to_owned(), Value::string("web"))].into()),
+        )],
+    );
+    let state = f.create(&config);
+
+    let asg_name = state.get("id").unwrap().as_str().unwrap().to_owned();
+    assert_eq!(asg_name, "life-g1");
+    assert_eq!(state.get("generation").unwrap().as_i64(), Some(1));
+    let asg = aws.asg(&asg_name).expect("ASG exists");
+    assert_eq!(asg_tag(&asg, FLEET_TAG), Some("life"));
+    assert_eq!(asg_tag(&asg, GENERATION_TAG), Some("1"));
+    assert_eq!(asg_tag(&asg, "team"), Some("web"));
+    assert_eq!(asg.desired_capacity(), Some(2));
+    let template = state.get("launch_template_id").unwrap().as_str().unwrap();
+    assert_eq!(
+        aws.launch_template_image(template).as_deref(),
+        Some(e2e::MOTO_AMI)
+    );
+
+    // Read sees what was created, unchanged.
+    let read = f.read(&state);
+    assert_no_errors(&read.diagnostics);
+    assert_eq!(f.value(read.new_state.as_ref()), state);
+
+    // Drift: someone scales the group by hand; Read reports it.
+    aws.block_on(
+        aws.autoscaling
+            .set_desired_capacity()
+            .auto_scaling_group_name(&asg_name)
+            .desired_capacity(3)
+            .send(),
+    )
+    .unwrap();
+    let drifted = f.value(f.read(&state).new_state.as_ref());
+    assert_eq!(drifted.get("desired_capacity").unwrap().as_i64(), Some(3));
+
+    // In-place update back to 2 and a new tag.
+    let new_config = with(
+        &config,
+        &[(
+            "tags",
+            Value::Map([("team".to_owned(), Value::string("api"))].into()),
+        )],
+    );
+    let plan = f.plan(
+        &drifted,
+        &proposed(&drifted, &new_config, COMPUTED),
+        &new_config,
+    );
+    assert_no_errors(&plan.diagnostics);
+    assert!(plan.requires_replace.is_empty());
+    let planned = f.value(plan.planned_state.as_ref());
+    let applied = f.apply(&drifted, &planned, &new_config);
+    assert_no_errors(&applied.diagnostics);
+    let updated = f.value(applied.new_state.as_ref());
+    assert_eq!(updated.get("id"), state.get("id"));
+    let asg = aws.asg(&asg_name).unwrap();
+    assert_eq!(asg.desired_capacity(), Some(2));
+    assert_eq!(asg_tag(&asg, "team"), Some("api"));
+
+    // Delete: nothing of the fleet is left.
+    let deleted = f.apply(&updated, &Value::Null, &Value::Null);
+    assert_no_errors(&deleted.diagnostics);
+    assert!(f.value(deleted.new_state.as_ref()).is_null());
+    assert!(aws.fleet_asgs("life").is_empty());
+    assert!(aws.fleet_launch_templates("life").is_empty());
+    assert!(aws.live_instances_of_fleet("life").is_empty());
+
+    // Read after the fact: gone means removed from state.
+    let read = f.read(&updated);
+    assert_no_errors(&read.diagnostics);
+    assert!(f.value(read.new_state.as_ref()).is_null());
+}
+
+#[test]
+fn a_new_generation_gets_the_next_number_and_the_predecessors_live_capacity() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    let config = f.fleet_config(
+        "carry",
+        &[
+            ("desired_capacity", Value::Null),
+            ("max_size", Value::number(5)),
+        ],
+    );
+    let first = f.create(&config);
+    assert_eq!(
+        first.get("desired_capacity").unwrap().as_i64(),
+        Some(1),
+        "starts at min_size"
+    );
+    aws.block_on(
+        aws.autoscaling
+            .set_desired_capacity()
+            .auto_scaling_group_name("carry-g1")
+            .desired_capacity(4)
+            .send(),
+    )
+    .unwrap();
+    let second = f.create(&with(
+        &config,
+        &[("image_id", Value::string(e2e::MOTO_AMI_2))],
+    ));
+    assert_eq!(second.get("id").unwrap().as_str(), Some("carry-g2"));
+    assert_eq!(
+        second.get("desired_capacity").unwrap().as_i64(),
+        Some(4),
+        "carried over at peak"
+    );
+    assert_eq!(
+        aws.fleet_asgs("carry").len(),
+        2,
+        "old and new coexist until Terraform deletes the old"
+    );
+    for state in [first, second] {
+        assert_no_errors(&f.apply(&state, &Value::Null, &Value::Null).diagnostics);
+    }
+    assert!(aws.fleet_asgs("carry").is_empty());
+}
+
+#[test]
+fn import_rebuilds_the_state_from_aws() {
+    let f = fixture();
+    let config = f.fleet_config(
+        "imported",
+        &[
+            ("user_data", Value::string("#!/bin/sh\necho hello")),
+            (
+                "health_check",
+                f.health_check(&[("healthy_for", Value::string("90ms"))]),
+            ),
+        ],
+    );
+    let state = f.create(&config);
+    let request = pb::import_resource_state::Request {
+        type_name: "immutable_fleet".into(),
+        id: "imported-g1".into(),
+        ..Default::default()
+    };
+    let response = f.call(|mut c| async move { c.import_resource_state(request).await });
+    assert_no_errors(&response.diagnostics);
+    assert_eq!(response.imported_resources.len(), 1);
+    let imported = f.value(response.imported_resources[0].state.as_ref());
+    for name in [
+        "id",
+        "name",
+        "image_id",
+        "instance_type",
+        "subnet_ids",
+        "user_data",
+        "min_size",
+        "max_size",
+        "desired_capacity",
+        "generation",
+        "launch_template_id",
+        "health_check",
+    ] {
+        assert_eq!(imported.get(name), state.get(name), "{name}");
+    }
+
+    let missing = pb::import_resource_state::Request {
+        type_name: "immutable_fleet".into(),
+        id: "no-such-asg".into(),
+        ..Default::default()
+    };
+    let response = f.call(|mut c| async move { c.import_resource_state(missing).await });
+    assert!(response.imported_resources.is_empty());
+    assert!(response.diagnostics[0].detail.contains("no-such-asg"));
+    assert_no_errors(&f.apply(&state, &Value::Null, &Value::Null).diagnostics);
+}
+
+#[test]
+fn stop_interrupts_a_gate_and_rolls_the_new_generation_back() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    // A server of its own: Stop cancels everything that server does from then on.
+    let addr = spawn_server(&f.runtime);
+    f.configure(addr);
+    let config = f.fleet_config(
+        "stopped",
+        &[(
+            "health_check",
+            f.health_check(&[
+                ("healthy_for", Value::string("10m")),
+                ("timeout", Value::string("20m")),
+            ]),
+        )],
+    );
+    let plan = f.call_at(addr, |mut c| {
+        let request = pb::plan_resource_change::Request {
+            type_name: "immutable_fleet".into(),
+            prior_state: Some(f.dv(&Value::Null)),
+            proposed_new_state: Some(f.dv(&config)),
+            config: Some(f.dv(&config)),
+            ..Default::default()
+        };
+        async move { c.plan_resource_change(request).await }
+    });
+    let planned = f.value(plan.planned_state.as_ref());
+    let apply = pb::apply_resource_change::Request {
+        type_name: "immutable_fleet".into(),
+        prior_state: Some(f.dv(&Value::Null)),
+        planned_state: Some(f.dv(&planned)),
+        config: Some(f.dv(&config)),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let applying = f.runtime.spawn(async move {
+        let mut client = pb::provider_client::ProviderClient::connect(format!("http://{addr}"))
+            .await
+            .unwrap();
+        client
+            .apply_resource_change(apply)
+            .await
+            .unwrap()
+            .into_inner()
+    });
+    // Wait until the generation exists (the gate is running), then press Ctrl-C.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while aws.fleet_asgs("stopped").is_empty() {
+        assert!(Instant::now() < deadline, "the generation never appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    f.call_at(
+        addr,
+        |mut c| async move { c.stop(pb::stop::Request {}).await },
+    );
+    let response = f.runtime.block_on(applying).unwrap();
+    let elapsed = started.elapsed();
+    assert!(
+        f.value(response.new_state.as_ref()).is_null(),
+        "a rolled-back create returns a null state"
+    );
+    let error = response
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .expect("an error diagnostic");
+    assert!(error.summary.contains("rolled back"), "{error:?}");
+    assert!(error.detail.contains("Interrupted"), "{error:?}");
+    assert!(aws.fleet_asgs("stopped").is_empty(), "new ASG deleted");
+    assert!(
+        aws.fleet_launch_templates("stopped").is_empty(),
+        "new launch template deleted"
+    );
+    eprintln!("stop → rolled back in {elapsed:?}");
+}

@@ -1,0 +1,270 @@
+//! GetSchema, PrepareProviderConfig, ValidateResourceTypeConfig, UpgradeResourceState and the
+//! RPCs this provider does not implement.
+
+use tfplugin_cty::Value;
+use tfplugin_proto::tfplugin5 as pb;
+
+use crate::fixture::{diagnostic_path, fixture};
+
+#[test]
+fn schema_describes_the_fleet_with_replace_and_in_place_attributes() {
+    let f = fixture();
+    let schema =
+        f.call(|mut c| async move { c.get_schema(pb::get_provider_schema::Request {}).await });
+    assert!(schema.diagnostics.is_empty());
+    let fleet = schema.resource_schemas["immutable_fleet"]
+        .block
+        .as_ref()
+        .unwrap();
+    let attr = |name: &str| {
+        fleet
+            .attributes
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert!(attr("image_id").required);
+    assert!(attr("user_data").sensitive);
+    assert!(attr("desired_capacity").optional && attr("desired_capacity").computed);
+    assert!(attr("id").computed && !attr("id").optional);
+    assert_eq!(attr("subnet_ids").r#type, br#"["set","string"]"#);
+    for a in &fleet.attributes {
+        assert!(!a.description.is_empty(), "{} has no description", a.name);
+    }
+    let health = fleet
+        .block_types
+        .iter()
+        .find(|b| b.type_name == "health_check")
+        .unwrap();
+    assert_eq!(
+        health.nesting,
+        pb::schema::nested_block::NestingMode::Single as i32
+    );
+    let provider = schema.provider.unwrap().block.unwrap();
+    assert!(
+        provider
+            .attributes
+            .iter()
+            .any(|a| a.name == "region" && a.optional)
+    );
+    assert!(
+        provider
+            .block_types
+            .iter()
+            .any(|b| b.type_name == "endpoints")
+    );
+}
+
+#[test]
+fn framework_schemas_are_internally_valid() {
+    use terraform_provider_immutable::framework::Provider;
+    let provider = terraform_provider_immutable::provider::ImmutableProvider::default();
+    assert_eq!(provider.schema().block.validate(""), Vec::<String>::new());
+    for resource in provider.resources() {
+        assert_eq!(
+            resource.schema().block.validate(""),
+            Vec::<String>::new(),
+            "{}",
+            resource.type_name()
+        );
+    }
+}
+
+fn validate(config: &Value) -> Vec<pb::Diagnostic> {
+    let f = fixture();
+    let request = pb::validate_resource_type_config::Request {
+        type_name: "immutable_fleet".into(),
+        config: Some(f.dv(config)),
+        client_capabilities: None,
+    };
+    f.call(|mut c| async move { c.validate_resource_type_config(request).await })
+        .diagnostics
+}
+
+#[test]
+fn a_valid_configuration_has_no_diagnostics() {
+    let f = fixture();
+    assert!(validate(&f.fleet_config("valid", &[])).is_empty());
+}
+
+#[test]
+fn capacity_errors_point_at_the_attribute() {
+    let f = fixture();
+    let diags = validate(&f.fleet_config(
+        "bad",
+        &[
+            ("min_size", Value::number(5)),
+            ("max_size", Value::number(2)),
+        ],
+    ));
+    let paths: Vec<String> = diags.iter().map(diagnostic_path).collect();
+    assert!(paths.contains(&"min_size".to_owned()), "{diags:#?}");
+    assert!(
+        paths.contains(&"desired_capacity".to_owned()),
+        "desired 2 < min 5: {diags:#?}"
+    );
+}
+
+#[test]
+fn bad_image_subnets_and_health_check_are_reported_by_path() {
+    let f = fixture();
+    let config = f.fleet_config(
+        "bad",
+        &[
+            ("image_id", Value::string("ubuntu-latest")),
+            ("subnet_ids", Value::set(vec![])),
+            (
+                "health_check",
+                f.health_check(&[
+                    ("timeout", Value::string("ten minutes")),
+                    ("min_healthy_percent", Value::number(150)),
+                    ("type", Value::string("HTTP")),
+                ]),
+            ),
+        ],
+    );
+    let diags = validate(&config);
+    let paths: Vec<String> = diags.iter().map(diagnostic_path).collect();
+    for expected in [
+        "image_id",
+        "subnet_ids",
+        "health_check.timeout",
+        "health_check.min_healthy_percent",
+        "health_check.type",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == expected),
+            "no diagnostic at {expected}: {paths:?}"
+        );
+    }
+    assert!(
+        diags
+            .iter()
+            .all(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+    );
+}
+
+#[test]
+fn unknown_values_are_not_validated() {
+    let f = fixture();
+    let config = f.fleet_config(
+        "unknowns",
+        &[
+            ("image_id", Value::unknown()),
+            ("min_size", Value::unknown()),
+            ("subnet_ids", Value::unknown()),
+        ],
+    );
+    assert!(validate(&config).is_empty());
+}
+
+#[test]
+fn provider_config_validation_and_unknown_data_sources() {
+    let f = fixture();
+    let config = f.provider_config();
+    let prepared = f.call(|mut c| async move {
+        c.prepare_provider_config(pb::prepare_provider_config::Request {
+            config: Some(config),
+        })
+        .await
+    });
+    assert!(
+        prepared.diagnostics.is_empty(),
+        "{:?}",
+        prepared.diagnostics
+    );
+    assert!(prepared.prepared_config.is_some());
+    let ds = f.call(|mut c| async move {
+        c.validate_data_source_config(pb::validate_data_source_config::Request {
+            type_name: "immutable_nothing".into(),
+            config: None,
+        })
+        .await
+    });
+    assert_eq!(ds.diagnostics.len(), 1);
+}
+
+#[test]
+fn upgrade_state_decodes_stored_json_at_the_current_version() {
+    let f = fixture();
+    let stored = tfplugin_cty::json::encode(
+        &crate::fixture::with(
+            &f.fleet_config("upgraded", &[]),
+            &[
+                ("id", Value::string("upgraded-g1")),
+                ("generation", Value::number(1)),
+            ],
+        ),
+        f.fleet_type(),
+    )
+    .unwrap();
+    let request = pb::upgrade_resource_state::Request {
+        type_name: "immutable_fleet".into(),
+        version: 0,
+        raw_state: Some(pb::RawState {
+            json: stored,
+            flatmap: Default::default(),
+        }),
+    };
+    let response = f.call(|mut c| async move { c.upgrade_resource_state(request).await });
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    let state = f.value(response.upgraded_state.as_ref());
+    assert_eq!(state.get("id").and_then(Value::as_str), Some("upgraded-g1"));
+
+    let newer = pb::upgrade_resource_state::Request {
+        type_name: "immutable_fleet".into(),
+        version: 7,
+        raw_state: Some(pb::RawState {
+            json: b"{}".to_vec(),
+            flatmap: Default::default(),
+        }),
+    };
+    let response = f.call(|mut c| async move { c.upgrade_resource_state(newer).await });
+    assert!(
+        response.diagnostics[0].summary.contains("newer provider"),
+        "{:?}",
+        response.diagnostics
+    );
+}
+
+#[test]
+fn garbage_msgpack_is_a_diagnostic_not_a_crash() {
+    let f = fixture();
+    let request = pb::validate_resource_type_config::Request {
+        type_name: "immutable_fleet".into(),
+        config: Some(pb::DynamicValue {
+            msgpack: vec![0x85, 0xa4, 0xff, 0xc1],
+            json: vec![],
+        }),
+        client_capabilities: None,
+    };
+    let response = f.call(|mut c| async move { c.validate_resource_type_config(request).await });
+    assert_eq!(response.diagnostics.len(), 1);
+    assert!(
+        response.diagnostics[0]
+            .summary
+            .contains("Invalid configuration")
+    );
+}
+
+#[test]
+fn unimplemented_rpcs_answer_unimplemented() {
+    let f = fixture();
+    let addr = f.address();
+    let status = f.runtime.block_on(async move {
+        let mut client = tfplugin_proto::tfplugin5::provider_client::ProviderClient::connect(
+            format!("http://{addr}"),
+        )
+        .await
+        .unwrap();
+        client
+            .get_functions(pb::get_functions::Request {})
+            .await
+            .unwrap_err()
+    });
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The main job on the embedded AWS: build the provider, start moto on a loopback port, apply
+# examples/quickstart, change the fleet's image, show the create-before-destroy replacement plan,
+# apply it, list the Auto Scaling groups moto now holds, destroy, stop moto.
+#
+# Nothing leaves this machine: Terraform loads the provider from target/debug through
+# dev_overrides (no `terraform init`, no registry), and every AWS call goes to moto on 127.0.0.1.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+new_image_id="ami-03cf127a" # a second AMI that moto ships
+provider_dir="${CARGO_TARGET_DIR:-$repo_root/target}/debug"
+venv="$repo_root/.venv"
+python="$venv/bin/python"
+
+if [[ -t 2 ]]; then
+  banner() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+else
+  banner() { printf '\n==> %s\n' "$*" >&2; }
+fi
+
+banner "Setting up .venv (Terraform 1.0.3 and moto)"
+scripts/setup-venv.sh
+
+banner "Building terraform-provider-immutable"
+cargo build -p terraform-provider-immutable
+if [[ ! -x "$provider_dir/terraform-provider-immutable" ]]; then
+  printf 'error: %s was not built\n' "$provider_dir/terraform-provider-immutable" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/immutable-demo.XXXXXX")
+moto_pid=""
+cleanup() {
+  local status=$?
+  if [[ -n "$moto_pid" ]] && kill -0 "$moto_pid" 2>/dev/null; then
+    printf '\n==> Stopping moto (pid %s)\n' "$moto_pid" >&2
+    kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
+  fi
+  if [[ $status -ne 0 && -s "$work/moto.log" ]]; then
+    printf '\nLast lines of the moto log:\n' >&2
+    tail -n 20 "$work/moto.log" >&2 || true
+  fi
+  rm -rf -- "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+endpoint="http://127.0.0.1:$port"
+
+banner "Starting moto_server on $endpoint"
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+"$python" - "$endpoint" "$moto_pid" <<'PY'
+import os, sys, time, urllib.request
+endpoint, pid = sys.argv[1], int(sys.argv[2])
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(endpoint + "/moto-api/", timeout=2) as response:
+            if response.status == 200:
+                sys.exit(0)
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        sys.exit("moto_server exited before answering")
+    time.sleep(0.1)
+sys.exit("moto_server did not answer within 60 s")
+PY
+printf 'moto is up (pid %s)\n' "$moto_pid" >&2
+
+# The environment of every terraform run: our CLI config, moto, static test credentials, and no
+# way to reach anything else (no profiles, no instance metadata service, no version check).
+cat >"$work/cli.tfrc" <<EOF
+disable_checkpoint = true
+
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/immutable-infra/immutable" = "$provider_dir"
+  }
+}
+EOF
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
+export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
+export CHECKPOINT_DISABLE=1
+export TF_IN_AUTOMATION=1
+export TF_INPUT=0
+export AWS_ACCESS_KEY_ID=testing
+export AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1
+export AWS_ENDPOINT_URL="$endpoint"
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE="$work/no-aws-config"
+export AWS_SHARED_CREDENTIALS_FILE="$work/no-aws-credentials"
+
+# Prints the Auto Scaling groups and launch templates moto holds, with their instances' images.
+show_aws() {
+  "$python" - <<'PY'
+import os
+import boto3
+
+kwargs = dict(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+asg = boto3.client("autoscaling", **kwargs)
+ec2 = boto3.client("ec2", **kwargs)
+groups = asg.describe_auto_scaling_groups()["AutoScalingGroups"]
+if not groups:
+    print("  (no Auto Scaling groups)")
+for group in groups:
+    tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
+    template = group.get("LaunchTemplate", {}).get("LaunchTemplateId", "-")
+    print(f"  ASG {group['AutoScalingGroupName']}: desired {group['DesiredCapacity']} "
+          f"(min {group['MinSize']}, max {group['MaxSize']}), launch template {template}, "
+          f"generation {tags.get('immutable:generation', '-')}")
+    ids = [i["InstanceId"] for i in group.get("Instances", [])]
+    if ids:
+        reservations = ec2.describe_instances(InstanceIds=ids)["Reservations"]
+        for instance in (i for r in reservations for i in r["Instances"]):
+            print(f"    {instance['InstanceId']}  {instance['ImageId']}  "
+                  f"{instance['InstanceType']}  {instance['State']['Name']}")
+templates = ec2.describe_launch_templates()["LaunchTemplates"]
+names = ", ".join(t["LaunchTemplateName"] for t in templates) or "(none)"
+print(f"  launch templates: {names}")
+PY
+}
+
+subnet_ids=$("$python" - <<'PY'
+import json, os
+import boto3
+
+ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+print(json.dumps(sorted(s["SubnetId"] for s in subnets)[:2]))
+PY
+)
+export TF_VAR_subnet_ids="$subnet_ids"
+
+cp -R examples/quickstart "$work/quickstart"
+cd "$work/quickstart"
+terraform="$venv/bin/terraform"
+color=()
+[[ -t 1 ]] || color=(-no-color)
+
+banner "terraform apply examples/quickstart (subnets $subnet_ids)"
+"$terraform" apply -auto-approve -input=false "${color[@]}"
+
+banner "AWS now (moto)"
+show_aws
+
+banner "Changing image_id to $new_image_id: the replacement plan"
+"$terraform" plan -input=false "${color[@]}" -var "image_id=$new_image_id" -out=replace.tfplan >/dev/null
+"$terraform" show "${color[@]}" replace.tfplan
+
+banner "terraform apply replace.tfplan (new fleet first, then the old one goes)"
+"$terraform" apply -input=false "${color[@]}" replace.tfplan
+
+banner "AWS now (moto): one fleet, on $new_image_id"
+show_aws
+
+banner "terraform destroy"
+"$terraform" destroy -auto-approve -input=false "${color[@]}" -var "image_id=$new_image_id"
+
+banner "AWS now (moto)"
+show_aws
+
+banner "Done"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run): Terraform 1.0.3 and moto into .venv/, format and
+# lint checks, the provider build that the end-to-end tests drive, then every test of the
+# workspace. Arguments go to cargo test (e.g. a name filter: scripts/test.sh replace).
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+step "scripts/setup-venv.sh (Terraform 1.0.3, moto, pre-commit in .venv/)"
+scripts/setup-venv.sh
+
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+# The end-to-end tests run this binary through Terraform's dev_overrides; cargo does not build
+# another package's binary for a test, so build it explicitly.
+step "cargo build -p terraform-provider-immutable"
+cargo build -p terraform-provider-immutable
+
+# cargo test rather than nextest: some test binaries of the workspace have their own harness
+# (harness = false), which nextest cannot list. cargo test also runs the doctests.
+step "cargo test --workspace --no-fail-fast $*"
+log=$(mktemp "${TMPDIR:-/tmp}/immutable-test.XXXXXX")
+trap 'rm -f -- "$log"' EXIT
+set +e
+cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# cargo test ends with the last crate's doctests (often "0 passed"), so close with one line that
+# adds up every "test result:" line. Nothing may be printed after it: CI reads the closing line.
+awk '
+  /^test result: / {
+    for (i = 1; i <= NF; i++) {
+      count = $(i - 1) + 0
+      if ($i ~ /^passed/) passed += count
+      if ($i ~ /^failed/) failed += count
+      if ($i ~ /^ignored/) ignored += count
+    }
+  }
+  END { printf "summary: %d passed, %d failed, %d skipped\n", passed, failed, ignored }
+' "$log"
+exit "$status"

@@ -1,0 +1,333 @@
+//! SDK clients pointed at moto, for assertions about what really exists.
+//!
+//! The clients are built from explicit service configs (endpoint, region, static credentials)
+//! rather than `aws_config::load`, so nothing from the environment or profile files is read
+//! and nothing can reach the instance metadata service.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_autoscaling::types::AutoScalingGroup;
+use aws_sdk_ec2::error::DisplayErrorContext;
+use aws_sdk_ec2::types::{Filter, Instance, LaunchTemplate, Tag};
+use tokio::runtime::Runtime;
+
+use crate::{REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY};
+
+/// Tag key the provider puts on every ASG and launch template of a fleet (DESIGN.md).
+pub const FLEET_TAG: &str = "immutable:fleet";
+/// Tag key the provider puts on every generation.
+pub const GENERATION_TAG: &str = "immutable:generation";
+/// Tag key AWS (and moto) put on instances launched by an ASG.
+pub const ASG_NAME_TAG: &str = "aws:autoscaling:groupName";
+
+/// Blocking facade over the ec2, autoscaling and elbv2 clients (its own tokio runtime), so the
+/// scenarios read as plain sequential steps.
+#[derive(Debug)]
+pub struct Aws {
+    runtime: Runtime,
+    pub ec2: aws_sdk_ec2::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+macro_rules! client_for {
+    ($service:ident, $endpoint:expr) => {{
+        use $service::config;
+        let conf = config::Builder::new()
+            .behavior_version(config::BehaviorVersion::latest())
+            .region(config::Region::new(REGION))
+            .endpoint_url($endpoint)
+            .credentials_provider(config::Credentials::new(
+                TEST_ACCESS_KEY,
+                TEST_SECRET_KEY,
+                None,
+                None,
+                "e2e-static",
+            ))
+            .retry_config(config::retry::RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(
+                config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_mins(1))
+                    .build(),
+            )
+            .build();
+        $service::Client::from_conf(conf)
+    }};
+}
+
+impl Aws {
+    /// Clients for the server at `endpoint` (`http://127.0.0.1:<port>`).
+    pub fn new(endpoint: &str) -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|err| panic!("cannot build a tokio runtime: {err}"));
+        Self {
+            runtime,
+            ec2: client_for!(aws_sdk_ec2, endpoint),
+            autoscaling: client_for!(aws_sdk_autoscaling, endpoint),
+            elbv2: client_for!(aws_sdk_elasticloadbalancingv2, endpoint),
+        }
+    }
+
+    /// Runs any SDK call to completion, for checks this facade does not offer.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// The default-for-AZ subnets of the default VPC (moto has six), sorted.
+    pub fn default_subnet_ids(&self) -> Vec<String> {
+        let subnets = self
+            .block_on(
+                self.ec2
+                    .describe_subnets()
+                    .filters(
+                        Filter::builder()
+                            .name("default-for-az")
+                            .values("true")
+                            .build(),
+                    )
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect(),
+            )
+            .unwrap_or_else(|err| panic!("DescribeSubnets: {}", DisplayErrorContext(&err)));
+        let mut ids: Vec<String> = subnets
+            .into_iter()
+            .filter_map(|subnet| subnet.subnet_id)
+            .collect();
+        ids.sort();
+        assert!(!ids.is_empty(), "moto reports no default subnets");
+        ids
+    }
+
+    /// Whether the AMI exists (filtered by id: an unfiltered DescribeImages costs seconds).
+    pub fn image_exists(&self, image_id: &str) -> bool {
+        let result = self.block_on(self.ec2.describe_images().image_ids(image_id).send());
+        match result {
+            Ok(output) => !output.images().is_empty(),
+            Err(err)
+                if err.as_service_error().and_then(|e| e.meta().code())
+                    == Some("InvalidAMIID.NotFound") =>
+            {
+                false
+            }
+            Err(err) => panic!("DescribeImages {image_id}: {}", DisplayErrorContext(&err)),
+        }
+    }
+
+    /// Every Auto Scaling group.
+    pub fn all_asgs(&self) -> Vec<AutoScalingGroup> {
+        self.block_on(
+            self.autoscaling
+                .describe_auto_scaling_groups()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .unwrap_or_else(|err| panic!("DescribeAutoScalingGroups: {}", DisplayErrorContext(&err)))
+    }
+
+    /// The ASGs of a fleet: tagged `immutable:fleet=<fleet>`, or named `<fleet>-…` (so that an
+    /// untagged leftover of the fleet is counted too). Sorted by name.
+    pub fn fleet_asgs(&self, fleet: &str) -> Vec<AutoScalingGroup> {
+        let prefix = format!("{fleet}-");
+        let mut asgs: Vec<AutoScalingGroup> = self
+            .all_asgs()
+            .into_iter()
+            .filter(|asg| {
+                asg.auto_scaling_group_name()
+                    .is_some_and(|name| name.starts_with(&prefix))
+                    || asg
+                        .tags()
+                        .iter()
+                        .any(|tag| tag.key() == Some(FLEET_TAG) && tag.value() == Some(fleet))
+            })
+            .collect();
+        asgs.sort_by(|a, b| {
+            a.auto_scaling_group_name()
+                .cmp(&b.auto_scaling_group_name())
+        });
+        asgs
+    }
+
+    /// One ASG by name, if it exists.
+    pub fn asg(&self, name: &str) -> Option<AutoScalingGroup> {
+        let output = self
+            .block_on(
+                self.autoscaling
+                    .describe_auto_scaling_groups()
+                    .auto_scaling_group_names(name)
+                    .send(),
+            )
+            .unwrap_or_else(|err| {
+                panic!(
+                    "DescribeAutoScalingGroups {name}: {}",
+                    DisplayErrorContext(&err)
+                )
+            });
+        output
+            .auto_scaling_groups()
+            .iter()
+            .find(|asg| asg.auto_scaling_group_name() == Some(name))
+            .cloned()
+    }
+
+    /// Every launch template.
+    pub fn all_launch_templates(&self) -> Vec<LaunchTemplate> {
+        self.block_on(
+            self.ec2
+                .describe_launch_templates()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .unwrap_or_else(|err| panic!("DescribeLaunchTemplates: {}", DisplayErrorContext(&err)))
+    }
+
+    /// The launch templates of a fleet: tagged `immutable:fleet=<fleet>` or named `<fleet>-…`.
+    /// Sorted by name.
+    pub fn fleet_launch_templates(&self, fleet: &str) -> Vec<LaunchTemplate> {
+        let prefix = format!("{fleet}-");
+        let mut templates: Vec<LaunchTemplate> = self
+            .all_launch_templates()
+            .into_iter()
+            .filter(|template| {
+                template
+                    .launch_template_name()
+                    .is_some_and(|name| name.starts_with(&prefix))
+                    || has_tag(template.tags(), FLEET_TAG, fleet)
+            })
+            .collect();
+        templates.sort_by(|a, b| a.launch_template_name().cmp(&b.launch_template_name()));
+        templates
+    }
+
+    /// Whether a launch template with this id exists.
+    pub fn launch_template_exists(&self, id: &str) -> bool {
+        self.all_launch_templates()
+            .iter()
+            .any(|template| template.launch_template_id() == Some(id))
+    }
+
+    /// The image id in the latest version of a launch template.
+    pub fn launch_template_image(&self, id: &str) -> Option<String> {
+        let output = self
+            .block_on(
+                self.ec2
+                    .describe_launch_template_versions()
+                    .launch_template_id(id)
+                    .versions("$Latest")
+                    .send(),
+            )
+            .unwrap_or_else(|err| {
+                panic!(
+                    "DescribeLaunchTemplateVersions {id}: {}",
+                    DisplayErrorContext(&err)
+                )
+            });
+        output
+            .launch_template_versions()
+            .first()
+            .and_then(|version| version.launch_template_data())
+            .and_then(|data| data.image_id())
+            .map(str::to_owned)
+    }
+
+    /// Every EC2 instance, in any state.
+    pub fn all_instances(&self) -> Vec<Instance> {
+        let reservations = self
+            .block_on(
+                self.ec2
+                    .describe_instances()
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect(),
+            )
+            .unwrap_or_else(|err| panic!("DescribeInstances: {}", DisplayErrorContext(&err)));
+        reservations
+            .into_iter()
+            .flat_map(|reservation| reservation.instances.unwrap_or_default())
+            .collect()
+    }
+
+    /// Pending or running instances launched by the ASG `asg_name`, sorted by id.
+    pub fn live_instances_of_asg(&self, asg_name: &str) -> Vec<Instance> {
+        self.live_instances(|instance| has_tag(instance.tags(), ASG_NAME_TAG, asg_name))
+    }
+
+    /// Pending or running instances of a fleet: launched by an ASG named `<fleet>-…` or tagged
+    /// `immutable:fleet=<fleet>`. Sorted by id.
+    pub fn live_instances_of_fleet(&self, fleet: &str) -> Vec<Instance> {
+        let prefix = format!("{fleet}-");
+        self.live_instances(|instance| {
+            has_tag(instance.tags(), FLEET_TAG, fleet)
+                || instance.tags().iter().any(|tag| {
+                    tag.key() == Some(ASG_NAME_TAG)
+                        && tag.value().is_some_and(|name| name.starts_with(&prefix))
+                })
+        })
+    }
+
+    fn live_instances(&self, matches: impl Fn(&Instance) -> bool) -> Vec<Instance> {
+        let mut instances: Vec<Instance> = self
+            .all_instances()
+            .into_iter()
+            .filter(|instance| {
+                instance
+                    .state()
+                    .and_then(|state| state.name())
+                    .is_some_and(|name| matches!(name.as_str(), "pending" | "running"))
+            })
+            .filter(|instance| matches(instance))
+            .collect();
+        instances.sort_by(|a, b| a.instance_id().cmp(&b.instance_id()));
+        instances
+    }
+
+    /// Deletes an ASG behind Terraform's back (`ForceDelete`: its instances go too).
+    pub fn delete_asg(&self, name: &str) {
+        self.block_on(
+            self.autoscaling
+                .delete_auto_scaling_group()
+                .auto_scaling_group_name(name)
+                .force_delete(true)
+                .send(),
+        )
+        .unwrap_or_else(|err| {
+            panic!(
+                "DeleteAutoScalingGroup {name}: {}",
+                DisplayErrorContext(&err)
+            )
+        });
+    }
+
+    /// Deletes a launch template behind Terraform's back.
+    pub fn delete_launch_template(&self, id: &str) {
+        self.block_on(
+            self.ec2
+                .delete_launch_template()
+                .launch_template_id(id)
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("DeleteLaunchTemplate {id}: {}", DisplayErrorContext(&err)));
+    }
+}
+
+/// The value of tag `key` on an ASG.
+pub fn asg_tag<'a>(asg: &'a AutoScalingGroup, key: &str) -> Option<&'a str> {
+    asg.tags()
+        .iter()
+        .find(|tag| tag.key() == Some(key))
+        .and_then(|tag| tag.value())
+}
+
+fn has_tag(tags: &[Tag], key: &str, value: &str) -> bool {
+    tags.iter()
+        .any(|tag| tag.key() == Some(key) && tag.value() == Some(value))
+}

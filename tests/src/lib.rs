@@ -1,0 +1,143 @@
+//! End-to-end harness: the real Terraform CLI (1.0.3, from `.venv/`) drives
+//! `terraform-provider-immutable` (from `target/`) against moto (from `.venv/`) on loopback.
+//!
+//! - [`Moto`] starts one `moto_server` per test process and guarantees it is stopped by PID when
+//!   the process ends, however it ends.
+//! - [`TerraformWorkdir`] is a throw-away Terraform working directory wired to the provider
+//!   binary through `dev_overrides` and to moto through the environment.
+//! - [`Aws`] is a set of SDK clients pointed at moto, for assertions about what really exists.
+//! - [`hcl`] writes `immutable_fleet` configurations; [`plan`] reads `terraform show -json`.
+//!
+//! Everything here panics on failure with the full context (command, exit code, stdout, stderr):
+//! it is test support, and a failed precondition must stop the test loudly.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "test harness: failures are panics carrying their context, progress goes to the test's captured stderr"
+)]
+
+mod aws;
+pub mod hcl;
+mod moto;
+pub mod plan;
+mod terraform;
+
+use std::env;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+pub use aws::{ASG_NAME_TAG, Aws, FLEET_TAG, GENERATION_TAG, asg_tag};
+pub use moto::{Moto, http_get_status};
+pub use terraform::{TerraformWorkdir, TfOutput};
+
+/// Source address of the provider under test (DESIGN.md); the key of the `dev_overrides` entry.
+pub const PROVIDER_SOURCE: &str = "registry.terraform.io/immutable-infra/immutable";
+/// File name of the provider binary that `cargo build -p terraform-provider-immutable` produces.
+pub const PROVIDER_BINARY: &str = "terraform-provider-immutable";
+/// Region every test uses; moto's default VPC and AMIs live there.
+pub const REGION: &str = "us-east-1";
+/// Static credentials moto accepts; never valid anywhere else.
+pub const TEST_ACCESS_KEY: &str = "testing";
+pub const TEST_SECRET_KEY: &str = "testing";
+/// A default AMI that moto ships (its own test image).
+pub const MOTO_AMI: &str = "ami-12c6146b";
+/// A second default AMI that moto ships, for image changes.
+pub const MOTO_AMI_2: &str = "ami-03cf127a";
+
+/// Root of the repository (the parent of this crate).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the e2e crate lives in <repo>/tests")
+}
+
+/// The project-local virtualenv: `$IMMUTABLE_VENV` if set, else `<repo>/.venv`.
+pub fn venv_dir() -> PathBuf {
+    env::var_os("IMMUTABLE_VENV").map_or_else(|| repo_root().join(".venv"), PathBuf::from)
+}
+
+/// An executable of the virtualenv (`terraform`, `moto_server`, `python`), or a panic that says
+/// how to create it. Never skips: a missing venv is a failed test, not a silent pass.
+pub fn venv_tool(name: &str) -> PathBuf {
+    venv_tool_in(&venv_dir(), name).unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// [`venv_tool`] for an explicit virtualenv directory.
+pub fn venv_tool_in(venv: &Path, name: &str) -> Result<PathBuf, String> {
+    let path = venv.join("bin").join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} does not exist: run scripts/setup-venv.sh (it creates {} with Terraform 1.0.3 and moto)",
+            path.display(),
+            venv.display()
+        ))
+    }
+}
+
+/// The directory holding the provider binary, for `dev_overrides`.
+///
+/// Looked up in: `$IMMUTABLE_PROVIDER_DIR`; the profile directory of this test executable
+/// (`<target>/debug`, which follows `CARGO_TARGET_DIR`); `$CARGO_TARGET_DIR/debug`;
+/// `<repo>/target/debug`. Panics, saying how to build it, if none holds the binary.
+pub fn provider_dir() -> PathBuf {
+    provider_dir_from(&provider_dir_candidates()).unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// The first of `candidates` that holds an executable named [`PROVIDER_BINARY`].
+pub fn provider_dir_from(candidates: &[PathBuf]) -> Result<PathBuf, String> {
+    candidates
+        .iter()
+        .find(|dir| dir.join(PROVIDER_BINARY).is_file())
+        .cloned()
+        .ok_or_else(|| {
+            let searched: Vec<String> = candidates
+                .iter()
+                .map(|dir| format!("  {}", dir.join(PROVIDER_BINARY).display()))
+                .collect();
+            format!(
+                "the provider binary was not found; run cargo build -p terraform-provider-immutable\nsearched:\n{}",
+                searched.join("\n")
+            )
+        })
+}
+
+fn provider_dir_candidates() -> Vec<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(dir) = env::var_os("IMMUTABLE_PROVIDER_DIR") {
+        candidates.push(PathBuf::from(dir));
+    }
+    // The test executable is <target>/<profile>/deps/e2e-<hash>.
+    if let Ok(exe) = env::current_exe()
+        && let Some(profile_dir) = exe.parent().and_then(Path::parent)
+    {
+        candidates.push(profile_dir.to_path_buf());
+    }
+    if let Some(target) = env::var_os("CARGO_TARGET_DIR") {
+        candidates.push(PathBuf::from(target).join("debug"));
+    }
+    candidates.push(repo_root().join("target").join("debug"));
+    candidates.dedup();
+    candidates
+}
+
+/// Scratch space for work directories and logs: `<repo>/.e2e/` (git-ignored), so that a
+/// failed test's directory is easy to find next to the code.
+pub fn scratch_dir() -> PathBuf {
+    let dir = repo_root().join(".e2e");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
+    dir
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+pub fn free_loopback_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map_or_else(
+            |err| panic!("cannot bind a loopback port: {err}"),
+            |addr| addr.port(),
+        )
+}
