@@ -279,7 +279,12 @@ impl Resource for Fleet {
         match aws::update_in_place(&clients, asg_name, prior, &spec, &ctx.stop).await {
             Ok(desired) => {
                 let mut state = planned.clone();
-                if let Some(slot) = attr_mut(&mut state, "desired_capacity") {
+                // Only an unknown plan takes the live value: a known one was either set by
+                // the configuration (and applied exactly) or kept from the refresh, and
+                // Terraform requires the result to match it.
+                if let Some(slot) = attr_mut(&mut state, "desired_capacity")
+                    && slot.is_unknown()
+                {
                     *slot = int(i64::from(desired));
                 }
                 state

@@ -263,3 +263,30 @@ fn stop_interrupts_a_gate_and_rolls_the_new_generation_back() {
     );
     eprintln!("stop → rolled back in {elapsed:?}");
 }
+
+#[test]
+fn new_bounds_without_desired_capacity_take_the_live_value() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    let config = f.fleet_config("bounds", &[("desired_capacity", Value::Null)]);
+    let state = f.create(&config);
+    let new_config = with(&config, &[("min_size", Value::number(2))]);
+    let plan = f.plan(
+        &state,
+        &proposed(&state, &new_config, COMPUTED),
+        &new_config,
+    );
+    assert_no_errors(&plan.diagnostics);
+    let planned = f.value(plan.planned_state.as_ref());
+    assert!(planned.get("desired_capacity").unwrap().is_unknown());
+    let applied = f.apply(&state, &planned, &new_config);
+    assert_no_errors(&applied.diagnostics);
+    let updated = f.value(applied.new_state.as_ref());
+    let live = aws.asg("bounds-g1").unwrap().desired_capacity();
+    assert_eq!(
+        updated.get("desired_capacity").unwrap().as_i64(),
+        live.map(i64::from),
+        "state reports what AWS has"
+    );
+    assert_no_errors(&f.apply(&updated, &Value::Null, &Value::Null).diagnostics);
+}

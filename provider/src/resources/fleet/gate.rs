@@ -11,8 +11,8 @@
 //!
 //! API economy: one DescribeAutoScalingGroups and one DescribeTargetHealth per target group
 //! per poll, with exponential backoff and jitter. Scaling activities are read only while the
-//! group has fewer instances than desired (that is how a failed launch shows), newest first,
-//! stopping at the rollout's start.
+//! group is still launching — fewer instances than desired, or some not yet InService (that is
+//! how a failed launch shows) — newest first, stopping at the rollout's start.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -114,6 +114,8 @@ struct TargetGroup {
 struct Observation {
     healthy: usize,
     instances: usize,
+    /// Instances not (yet) InService: launching, or stuck.
+    not_in_service: usize,
     /// Per target group: how many of the group's instances are healthy there.
     per_target_group: Vec<(String, usize)>,
     holdouts: Vec<String>,
@@ -212,7 +214,11 @@ impl<'a> Gate<'a> {
                     );
                 }
                 self.log_progress(&seen, None);
-                if usize::try_from(self.desired).unwrap_or(0) > seen.instances {
+                // Launch failures show as missing or never-InService instances; only then is
+                // the activity history worth a call.
+                let launching = usize::try_from(self.desired).unwrap_or(0) > seen.instances
+                    || seen.not_in_service > 0;
+                if launching {
                     match self.failed_scaling_activity().await {
                         Ok(Some(message)) => {
                             return Err(self
@@ -338,6 +344,11 @@ impl<'a> Gate<'a> {
         let mut seen = Observation {
             healthy: 0,
             instances: group.instances().len(),
+            not_in_service: group
+                .instances()
+                .iter()
+                .filter(|i| i.lifecycle_state() != Some(&LifecycleState::InService))
+                .count(),
             per_target_group: target_groups
                 .iter()
                 .map(|tg| (tg.name.clone(), 0))
