@@ -19,8 +19,12 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 # The end-to-end tests run this binary through Terraform's dev_overrides; cargo does not build
 # another package's binary for a test, so build it explicitly.
-step "cargo build -p terraform-provider-immutable"
-cargo build -p terraform-provider-immutable
+step "cargo build -p terraform-provider-immutable -p immutable-lint"
+cargo build -p terraform-provider-immutable -p immutable-lint
+
+# The pre-commit hooks, run by the real pre-commit (try-repo) against a scratch repository.
+step "linter/hooks/test-pre-commit.sh (pre-commit try-repo)"
+bash linter/hooks/test-pre-commit.sh
 
 # cargo test rather than nextest: some test binaries of the workspace have their own harness
 # (harness = false), which nextest cannot list. cargo test also runs the doctests.

@@ -320,7 +320,7 @@ fn load_config(args: &Args) -> Result<Config, Box<dyn Diagnostic + Send + Sync>>
         Some(path) => Some(path.clone()),
         None => std::env::current_dir()
             .ok()
-            .and_then(|dir| config::find_upward(&dir)),
+            .and_then(|dir| config::find_upward(&dir).map(|found| relative_to(&dir, &found))),
     };
     match path {
         None => Ok(Config::default()),
@@ -329,6 +329,20 @@ fn load_config(args: &Args) -> Result<Config, Box<dyn Diagnostic + Send + Sync>>
             Config::load(&path).map_err(|e| Box::new(e) as Box<dyn Diagnostic + Send + Sync>)
         }
     }
+}
+
+/// `found` (in `dir` or an ancestor of it) as `../../.immutable-lint.toml`, for messages.
+fn relative_to(dir: &std::path::Path, found: &std::path::Path) -> PathBuf {
+    let Some(config_dir) = found.parent() else {
+        return found.to_owned();
+    };
+    if !dir.starts_with(config_dir) {
+        return found.to_owned();
+    }
+    let levels = dir.components().count() - config_dir.components().count();
+    let mut relative: PathBuf = std::iter::repeat_n("..", levels).collect();
+    relative.push(config::FILE_NAME);
+    relative
 }
 
 fn list_types(catalog: &Catalog, out: &mut dyn Write) -> std::io::Result<()> {

@@ -16,10 +16,12 @@
 mod destroy;
 mod drift;
 mod endpoints;
+mod fault_proxy;
 mod harness;
 mod import;
 mod quickstart;
 mod replace;
+mod rollout;
 mod scale;
 mod validation;
 

@@ -32,20 +32,20 @@ pub struct Aws {
 }
 
 macro_rules! client_for {
-    ($service:ident, $endpoint:expr) => {{
+    ($service:ident, $endpoint:expr, $access_key:expr, $max_attempts:expr) => {{
         use $service::config;
         let conf = config::Builder::new()
             .behavior_version(config::BehaviorVersion::latest())
             .region(config::Region::new(REGION))
             .endpoint_url($endpoint)
             .credentials_provider(config::Credentials::new(
-                TEST_ACCESS_KEY,
+                $access_key,
                 TEST_SECRET_KEY,
                 None,
                 None,
                 "e2e-static",
             ))
-            .retry_config(config::retry::RetryConfig::standard().with_max_attempts(3))
+            .retry_config(config::retry::RetryConfig::standard().with_max_attempts($max_attempts))
             .timeout_config(
                 config::timeout::TimeoutConfig::builder()
                     .operation_timeout(Duration::from_mins(1))
@@ -57,17 +57,34 @@ macro_rules! client_for {
 }
 
 impl Aws {
-    /// Clients for the server at `endpoint` (`http://127.0.0.1:<port>`).
+    /// Clients for the server at `endpoint` (`http://127.0.0.1:<port>`), signing with
+    /// [`TEST_ACCESS_KEY`], 3 attempts per call.
     pub fn new(endpoint: &str) -> Self {
+        Self::with_access_key(endpoint, TEST_ACCESS_KEY, 3)
+    }
+
+    /// Clients signing with `access_key` (the fault proxy scopes faults and counts by it), with
+    /// at most `max_attempts` attempts per call.
+    pub fn with_access_key(endpoint: &str, access_key: &str, max_attempts: u32) -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap_or_else(|err| panic!("cannot build a tokio runtime: {err}"));
         Self {
             runtime,
-            ec2: client_for!(aws_sdk_ec2, endpoint),
-            autoscaling: client_for!(aws_sdk_autoscaling, endpoint),
-            elbv2: client_for!(aws_sdk_elasticloadbalancingv2, endpoint),
+            ec2: client_for!(aws_sdk_ec2, endpoint, access_key.to_owned(), max_attempts),
+            autoscaling: client_for!(
+                aws_sdk_autoscaling,
+                endpoint,
+                access_key.to_owned(),
+                max_attempts
+            ),
+            elbv2: client_for!(
+                aws_sdk_elasticloadbalancingv2,
+                endpoint,
+                access_key.to_owned(),
+                max_attempts
+            ),
         }
     }
 
@@ -101,6 +118,48 @@ impl Aws {
         ids.sort();
         assert!(!ids.is_empty(), "moto reports no default subnets");
         ids
+    }
+
+    /// The default VPC's id.
+    pub fn default_vpc_id(&self) -> String {
+        let output = self
+            .block_on(
+                self.ec2
+                    .describe_vpcs()
+                    .filters(Filter::builder().name("is-default").values("true").build())
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("DescribeVpcs: {}", DisplayErrorContext(&err)));
+        output
+            .vpcs()
+            .iter()
+            .find_map(|vpc| vpc.vpc_id())
+            .unwrap_or_else(|| panic!("moto reports no default VPC"))
+            .to_owned()
+    }
+
+    /// Creates an HTTP:80 instance target group in the default VPC; returns its ARN.
+    pub fn create_target_group(&self, name: &str) -> String {
+        let vpc = self.default_vpc_id();
+        let output = self
+            .block_on(
+                self.elbv2
+                    .create_target_group()
+                    .name(name)
+                    .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+                    .port(80)
+                    .vpc_id(vpc)
+                    .send(),
+            )
+            .unwrap_or_else(|err| {
+                panic!("CreateTargetGroup {name}: {}", DisplayErrorContext(&err))
+            });
+        output
+            .target_groups()
+            .iter()
+            .find_map(|tg| tg.target_group_arn())
+            .unwrap_or_else(|| panic!("CreateTargetGroup {name} returned no ARN"))
+            .to_owned()
     }
 
     /// Whether the AMI exists (filtered by id: an unfiltered DescribeImages costs seconds).

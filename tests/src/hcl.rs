@@ -68,6 +68,8 @@ pub struct Fleet {
     pub instance_type: String,
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
+    /// Left out when empty.
+    pub target_group_arns: Vec<String>,
     pub user_data: Option<String>,
     pub min_size: i64,
     pub max_size: i64,
@@ -89,6 +91,7 @@ impl Fleet {
             instance_type: "t3.micro".to_owned(),
             subnet_ids: subnet_ids.to_vec(),
             security_group_ids: Vec::new(),
+            target_group_arns: Vec::new(),
             user_data: None,
             min_size: 1,
             max_size: 4,
@@ -132,6 +135,12 @@ impl Fleet {
             line(format!(
                 "  security_group_ids = {}",
                 hcl_list(&self.security_group_ids)
+            ));
+        }
+        if !self.target_group_arns.is_empty() {
+            line(format!(
+                "  target_group_arns  = {}",
+                hcl_list(&self.target_group_arns)
             ));
         }
         if let Some(user_data) = &self.user_data {
@@ -218,7 +227,12 @@ mod tests {
         );
         fleet.user_data = Some("#!/bin/sh\necho ${HOME}\n".to_owned());
         fleet.tags.insert("team".to_owned(), "web".to_owned());
+        fleet.target_group_arns = vec!["arn:tg".to_owned()];
         let hcl = fleet.to_hcl();
+        assert!(
+            hcl.contains("  target_group_arns  = [\"arn:tg\"]\n"),
+            "{hcl}"
+        );
         assert!(hcl.starts_with("resource \"immutable_fleet\" \"web\" {\n"));
         assert!(hcl.contains("  subnet_ids         = [\"subnet-1\", \"subnet-2\"]\n"));
         assert!(
@@ -244,6 +258,7 @@ mod tests {
         let hcl = fleet.to_hcl();
         for absent in [
             "desired_capacity",
+            "target_group_arns",
             "health_check",
             "lifecycle",
             "user_data",

@@ -1,8 +1,10 @@
 //! End-to-end harness: the real Terraform CLI (1.0.3, from `.venv/`) drives
 //! `terraform-provider-immutable` (from `target/`) against moto (from `.venv/`) on loopback.
 //!
-//! - [`Moto`] starts one `moto_server` per test process and guarantees it is stopped by PID when
-//!   the process ends, however it ends.
+//! - [`Moto`] starts one moto per test process, behind a fault proxy, and guarantees it is
+//!   stopped by PID when the process ends, however it ends.
+//! - [`Faults`] (`moto.faults()`) injects errors, latency and unhealthy states and counts API
+//!   calls, per access key id ([`TerraformWorkdir::with_access_key`]).
 //! - [`TerraformWorkdir`] is a throw-away Terraform working directory wired to the provider
 //!   binary through `dev_overrides` and to moto through the environment.
 //! - [`Aws`] is a set of SDK clients pointed at moto, for assertions about what really exists.
@@ -18,7 +20,9 @@
 )]
 
 mod aws;
+mod faults;
 pub mod hcl;
+mod http;
 mod moto;
 pub mod plan;
 mod terraform;
@@ -28,8 +32,10 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 pub use aws::{ASG_NAME_TAG, Aws, FLEET_TAG, GENERATION_TAG, asg_tag};
+pub use faults::{Faults, Rule, Service, format_calls};
+pub use http::{HttpResponse, http_request};
 pub use moto::{Moto, http_get_status};
-pub use terraform::{TerraformWorkdir, TfOutput};
+pub use terraform::{RunningTerraform, TerraformWorkdir, TfOutput};
 
 /// Source address of the provider under test (DESIGN.md); the key of the `dev_overrides` entry.
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/immutable-infra/immutable";

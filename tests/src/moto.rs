@@ -1,10 +1,16 @@
-//! One `moto_server` per test process, stopped by PID when the process goes away.
+//! One moto per test process, behind the fault proxy, stopped by PID when the process goes away.
 //!
-//! Rust never drops statics, so the shared server cannot rely on `Drop`. Instead moto runs under
-//! a small guard (`tests/support/moto_guard.py`) whose stdin is a pipe from this process that
-//! nobody writes to: when this process exits for any reason the kernel closes the pipe, the
-//! guard reads EOF and stops moto by its PID. An owned [`Moto`] also stops it on `Drop`.
+//! moto runs inside `tests/support/fault_proxy.py` (moto's own WSGI application wrapped in a
+//! fault injector, one Python process), so scenarios can inject errors, latency and unhealthy
+//! states and count API calls ([`Moto::faults`]). [`Moto::start_plain`] runs `moto_server`
+//! itself, for comparisons.
+//!
+//! Rust never drops statics, so the shared server cannot rely on `Drop`. Instead the server runs
+//! under a small guard (`tests/support/moto_guard.py`) whose stdin is a pipe from this process
+//! that nobody writes to: when this process exits for any reason the kernel closes the pipe, the
+//! guard reads EOF and stops the server by its PID. An owned [`Moto`] also stops it on `Drop`.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -14,10 +20,12 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{Aws, free_loopback_port, repo_root, scratch_dir, venv_tool};
+use crate::{Aws, Faults, free_loopback_port, repo_root, scratch_dir, venv_tool};
 
 /// Relative to the repository root.
 const GUARD_SCRIPT: &str = "tests/support/moto_guard.py";
+/// Relative to the repository root.
+const FAULT_PROXY_SCRIPT: &str = "tests/support/fault_proxy.py";
 /// moto answers in ~1.6 s on an idle machine; a cold CI box that is also compiling is slower.
 const STARTUP_TIMEOUT: Duration = Duration::from_mins(1);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -25,10 +33,11 @@ const PORT_ATTEMPTS: u32 = 3;
 
 static SHARED: OnceLock<Moto> = OnceLock::new();
 
-/// A running `moto_server` on `127.0.0.1:<port>`.
+/// A running moto on `127.0.0.1:<port>`, behind the fault proxy unless started plain.
 #[derive(Debug)]
 pub struct Moto {
     port: u16,
+    fault_proxy: bool,
     endpoint: String,
     server_pid: u32,
     guard: Child,
@@ -48,21 +57,30 @@ impl Moto {
         SHARED.get_or_init(Moto::start)
     }
 
-    /// Starts a new server on a free loopback port and waits until it answers `GET /moto-api/`.
-    /// Panics with moto's output if it does not come up, and with "run scripts/setup-venv.sh"
-    /// if the virtualenv is missing.
+    /// Starts moto behind the fault proxy on a free loopback port and waits until it answers
+    /// `GET /moto-api/`. Panics with the server's output if it does not come up, and with "run
+    /// scripts/setup-venv.sh" if the virtualenv is missing.
     pub fn start() -> Moto {
         let python = venv_tool("python");
+        let proxy = repo_root().join(FAULT_PROXY_SCRIPT);
+        Self::start_with(&[python.as_os_str(), proxy.as_os_str()], true)
+    }
+
+    /// Starts plain `moto_server` (no fault proxy: [`Moto::faults`] panics).
+    pub fn start_plain() -> Moto {
         let moto_server = venv_tool("moto_server");
+        Self::start_with(&[moto_server.as_os_str()], false)
+    }
+
+    fn start_with(command: &[&OsStr], fault_proxy: bool) -> Moto {
+        let python = venv_tool("python");
         for attempt in 1..=PORT_ATTEMPTS {
-            match Self::try_start(&python, &moto_server) {
+            match Self::try_start(&python, command, fault_proxy) {
                 Ok(moto) => return moto,
                 // Another process took the port between our probe and moto's bind.
                 Err(StartError::PortTaken) if attempt < PORT_ATTEMPTS => {}
                 Err(StartError::PortTaken) => {
-                    panic!(
-                        "moto_server could not bind a free loopback port in {PORT_ATTEMPTS} attempts"
-                    )
+                    panic!("moto could not bind a free loopback port in {PORT_ATTEMPTS} attempts")
                 }
                 Err(StartError::Failed(message)) => panic!("{message}"),
             }
@@ -70,7 +88,7 @@ impl Moto {
         unreachable!("the last attempt returns or panics")
     }
 
-    fn try_start(python: &Path, moto_server: &Path) -> Result<Moto, StartError> {
+    fn try_start(python: &Path, command: &[&OsStr], fault_proxy: bool) -> Result<Moto, StartError> {
         let port = free_loopback_port();
         let log_path = scratch_dir().join(format!("moto-{}-{port}.log", std::process::id()));
         let log = fs::File::create(&log_path).map_err(|err| {
@@ -81,9 +99,9 @@ impl Moto {
         })?;
         let mut guard = Command::new(python)
             .arg(repo_root().join(GUARD_SCRIPT))
-            .arg(moto_server)
             .arg(port.to_string())
             .arg(&log_path)
+            .args(command)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(guard_stderr)
@@ -107,6 +125,7 @@ impl Moto {
 
         let mut moto = Moto {
             port,
+            fault_proxy,
             endpoint: format!("http://127.0.0.1:{port}"),
             server_pid,
             guard,
@@ -129,7 +148,7 @@ impl Moto {
                     StartError::PortTaken
                 } else {
                     StartError::Failed(format!(
-                        "moto_server exited ({status}) before answering on port {port}\n{log}"
+                        "moto exited ({status}) before answering on port {port}\n{log}"
                     ))
                 });
             }
@@ -137,7 +156,7 @@ impl Moto {
                 let log = read_log(&moto.log_path);
                 moto.stop();
                 return Err(StartError::Failed(format!(
-                    "moto_server did not answer GET {}/moto-api/ within {}s\n{log}",
+                    "moto did not answer GET {}/moto-api/ within {}s\n{log}",
                     moto.endpoint,
                     STARTUP_TIMEOUT.as_secs()
                 )));
@@ -155,14 +174,29 @@ impl Moto {
         self.port
     }
 
-    /// PID of the `moto_server` process itself.
+    /// PID of the server process itself (the fault proxy, or `moto_server`).
     pub fn server_pid(&self) -> u32 {
         self.server_pid
     }
 
-    /// SDK clients pointed at this server.
+    /// SDK clients pointed at this server, signing with [`crate::TEST_ACCESS_KEY`].
     pub fn aws(&self) -> Aws {
         Aws::new(&self.endpoint)
+    }
+
+    /// SDK clients signing with `access_key` (a fault-proxy scope), with at most
+    /// `max_attempts` attempts per call (1: no retries, to see injected errors as they are).
+    pub fn aws_as(&self, access_key: &str, max_attempts: u32) -> Aws {
+        Aws::with_access_key(&self.endpoint, access_key, max_attempts)
+    }
+
+    /// The fault proxy's control API. Panics for a server from [`Moto::start_plain`].
+    pub fn faults(&self) -> Faults {
+        assert!(
+            self.fault_proxy,
+            "this moto was started without the fault proxy (Moto::start_plain)"
+        );
+        Faults::new(self.port)
     }
 
     /// Whether the server still answers `GET /moto-api/`.

@@ -6,6 +6,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,8 @@ use tempfile::TempDir;
 
 use crate::moto::signal_pid;
 use crate::{
-    Moto, PROVIDER_SOURCE, REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY, provider_dir, scratch_dir,
-    venv_tool,
+    Moto, PROVIDER_BINARY, PROVIDER_SOURCE, REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY, provider_dir,
+    scratch_dir, venv_tool,
 };
 
 /// Name of the saved plan that [`TerraformWorkdir::plan_json`] writes.
@@ -195,6 +196,21 @@ impl TerraformWorkdir {
         &self.env
     }
 
+    /// Runs terraform (and so the provider) with this AWS access key id: the fault proxy scopes
+    /// faults and call counts by it, while moto keeps one shared account for every key.
+    #[must_use]
+    pub fn with_access_key(mut self, access_key: &str) -> Self {
+        self.set_env("AWS_ACCESS_KEY_ID", access_key);
+        self
+    }
+
+    /// The AWS access key id terraform runs with.
+    pub fn access_key(&self) -> &str {
+        self.env
+            .get("AWS_ACCESS_KEY_ID")
+            .map_or(TEST_ACCESS_KEY, String::as_str)
+    }
+
     /// Sets (or replaces) one variable of the environment terraform runs with.
     pub fn set_env(&mut self, name: &str, value: &str) {
         self.env.insert(name.to_owned(), value.to_owned());
@@ -229,6 +245,12 @@ impl TerraformWorkdir {
     /// terraform cannot be started or exceeds the timeout (it is then interrupted, and killed
     /// by PID if it does not stop).
     pub fn try_run(&self, args: &[&str]) -> TfOutput {
+        self.spawn(args).wait()
+    }
+
+    /// Starts `terraform <args>` in the background, for scenarios that act while it runs
+    /// (signals, faults during a gate). [`RunningTerraform::wait`] collects the result.
+    pub fn spawn(&self, args: &[&str]) -> RunningTerraform {
         let started = Instant::now();
         let mut child = Command::new(&self.terraform)
             .args(args)
@@ -240,29 +262,22 @@ impl TerraformWorkdir {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|err| panic!("cannot run {}: {err}", self.terraform.display()));
-        let stdout = collect(child.stdout.take());
-        let stderr = collect(child.stderr.take());
-        let status = wait_or_stop(&mut child, self.timeout);
-        let output = TfOutput {
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let collectors = [
+            collect(child.stdout.take(), Arc::clone(&stdout)),
+            collect(child.stderr.take(), Arc::clone(&stderr)),
+        ];
+        RunningTerraform {
+            child,
             args: args.iter().map(|&arg| arg.to_owned()).collect(),
             dir: self.work.clone(),
-            code: status.as_ref().and_then(ExitStatus::code),
-            stdout: join_collector(stdout),
-            stderr: join_collector(stderr),
-            elapsed: started.elapsed(),
-        };
-        let Some(status) = status else {
-            panic!(
-                "terraform exceeded its {}s timeout (E2E_TERRAFORM_TIMEOUT_SECS) and was stopped\n{output}",
-                self.timeout.as_secs()
-            );
-        };
-        eprintln!(
-            "[terraform] {} -> {status} in {:.1}s",
-            output.args.join(" "),
-            output.elapsed.as_secs_f64()
-        );
-        output
+            started,
+            timeout: self.timeout,
+            stdout,
+            stderr,
+            collectors,
+        }
     }
 
     /// Runs `terraform <args>` and panics with the full output unless it exits 0.
@@ -379,21 +394,153 @@ fn write_file(path: &Path, contents: &str) {
         .unwrap_or_else(|err| panic!("cannot write {}: {err}", path.display()));
 }
 
-fn collect<R: Read + Send + 'static>(pipe: Option<R>) -> Option<JoinHandle<String>> {
+/// Copies a pipe into `buffer` as it arrives, so a running command's output can be read.
+fn collect<R: Read + Send + 'static>(
+    pipe: Option<R>,
+    buffer: Arc<Mutex<Vec<u8>>>,
+) -> Option<JoinHandle<()>> {
     pipe.map(|mut pipe| {
         thread::spawn(move || {
-            let mut bytes = Vec::new();
+            let mut chunk = [0_u8; 8192];
             // A read error truncates the output; what was read is still worth showing.
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
+            while let Ok(n) = pipe.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                lock(&buffer).extend_from_slice(&chunk[..n]);
+            }
         })
     })
 }
 
-fn join_collector(handle: Option<JoinHandle<String>>) -> String {
-    handle
-        .and_then(|handle| handle.join().ok())
-        .unwrap_or_default()
+fn lock(buffer: &Mutex<Vec<u8>>) -> std::sync::MutexGuard<'_, Vec<u8>> {
+    // A collector that panicked leaves its bytes valid; keep using them.
+    buffer
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn text_of(buffer: &Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&lock(buffer)).into_owned()
+}
+
+/// A terraform command running in the background (see [`TerraformWorkdir::spawn`]).
+#[derive(Debug)]
+pub struct RunningTerraform {
+    child: Child,
+    args: Vec<String>,
+    dir: PathBuf,
+    started: Instant,
+    timeout: Duration,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    collectors: [Option<JoinHandle<()>>; 2],
+}
+
+impl RunningTerraform {
+    /// PID of the terraform process.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Time since it was started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Whether terraform has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// What terraform printed to stderr so far (TF_LOG output goes there).
+    pub fn stderr_so_far(&self) -> String {
+        text_of(&self.stderr)
+    }
+
+    /// What terraform printed to stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        text_of(&self.stdout)
+    }
+
+    /// Sends SIGINT to terraform, as Ctrl-C in a terminal would (Terraform then asks its
+    /// providers to Stop).
+    pub fn interrupt(&self) {
+        signal_pid("-INT", self.pid());
+    }
+
+    /// PIDs of the provider processes terraform runs now: its child processes whose executable
+    /// is [`PROVIDER_BINARY`], newest first. Found through `/proc`, never by name alone.
+    pub fn provider_pids(&self) -> Vec<u32> {
+        child_processes(self.pid())
+            .into_iter()
+            .filter(|(pid, _)| {
+                fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
+                    exe.file_name()
+                        .and_then(|name| name.to_str())
+                        // A binary rebuilt while it runs reads as "<name> (deleted)".
+                        .is_some_and(|name| name.starts_with(PROVIDER_BINARY))
+                })
+            })
+            .map(|(pid, _)| pid)
+            .collect()
+    }
+
+    /// Waits for terraform to exit and returns what it did, whatever its exit code. Panics if
+    /// it exceeds the workdir's timeout (it is then interrupted, and killed if need be).
+    pub fn wait(mut self) -> TfOutput {
+        let remaining = self.timeout.saturating_sub(self.elapsed());
+        let status = wait_or_stop(&mut self.child, remaining);
+        for collector in &mut self.collectors {
+            if let Some(handle) = collector.take() {
+                let _ = handle.join();
+            }
+        }
+        let output = TfOutput {
+            args: self.args.clone(),
+            dir: self.dir.clone(),
+            code: status.as_ref().and_then(ExitStatus::code),
+            stdout: text_of(&self.stdout),
+            stderr: text_of(&self.stderr),
+            elapsed: self.started.elapsed(),
+        };
+        let Some(status) = status else {
+            panic!(
+                "terraform exceeded its {}s timeout (E2E_TERRAFORM_TIMEOUT_SECS) and was stopped\n{output}",
+                self.timeout.as_secs()
+            );
+        };
+        eprintln!(
+            "[terraform] {} -> {status} in {:.1}s",
+            output.args.join(" "),
+            output.elapsed.as_secs_f64()
+        );
+        output
+    }
+}
+
+/// Child processes of `parent` with their start times (clock ticks since boot), newest first.
+fn child_processes(parent: u32) -> Vec<(u32, u64)> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut children: Vec<(u32, u64)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let line = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // Fields after the parenthesised command name: state, ppid, ... starttime is
+            // field 22 of the whole line, i.e. index 19 after the name.
+            let (_, rest) = line.rsplit_once(')')?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ppid: u32 = fields.get(1)?.parse().ok()?;
+            let started_at: u64 = fields.get(19)?.parse().ok()?;
+            let state = fields.first()?;
+            (ppid == parent && *state != "Z").then_some((pid, started_at))
+        })
+        .collect();
+    children.sort_by_key(|&(_, started_at)| std::cmp::Reverse(started_at));
+    children
 }
 
 /// Waits for `child`; past `timeout` interrupts it (Terraform stops its providers on SIGINT),

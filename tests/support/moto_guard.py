@@ -1,7 +1,8 @@
-"""Run one moto_server for one test process and stop it when that process goes away.
+"""Run one moto server for one test process and stop it when that process goes away.
 
-Usage: python moto_guard.py MOTO_SERVER PORT LOG_FILE
-Prints moto's PID as the first line on stdout.
+Usage: python moto_guard.py PORT LOG_FILE SERVER_COMMAND...
+Runs SERVER_COMMAND -H 127.0.0.1 -p PORT (moto_server itself, or fault_proxy.py, which serves
+moto behind the fault injector) and prints its PID as the first line on stdout.
 
 The harness holds the write end of our stdin for as long as it lives and never writes to it.
 EOF on stdin therefore means the harness is gone -- it returned, panicked, was killed or its
@@ -22,7 +23,10 @@ STOP_GRACE_SECONDS = 10
 
 
 def main() -> int:
-    moto_server, port, log_path = sys.argv[1], sys.argv[2], sys.argv[3]
+    port, log_path, command = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if not command:
+        print("usage: moto_guard.py PORT LOG_FILE SERVER_COMMAND...", file=sys.stderr)
+        return 2
 
     # Ctrl-C in a terminal reaches the whole foreground process group. moto gets it too and
     # stops; we wait for the harness to go away instead of dying first. A Python handler (not
@@ -31,7 +35,7 @@ def main() -> int:
 
     with open(log_path, "ab", buffering=0) as log:
         server = subprocess.Popen(
-            [moto_server, "-H", "127.0.0.1", "-p", port],
+            [*command, "-H", "127.0.0.1", "-p", port],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

@@ -37,11 +37,19 @@ fn details(report: &Report, f: &Finding) -> String {
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    let total: usize = report.plans.len() * rules::infos().count() + report.active().count();
+    // Each suite has a case per finding and one per rule without findings.
+    let total: usize = (0..report.plans.len())
+        .map(|index| {
+            let findings: Vec<&Finding> = report.active().filter(|f| f.plan == index).collect();
+            let clean = rules::infos()
+                .filter(|r| !findings.iter().any(|f| f.rule.code == r.code))
+                .count();
+            findings.len() + clean
+        })
+        .sum();
     writeln!(
         out,
-        r#"<testsuites name="immutable-lint" tests="{}" failures="{}" errors="0">"#,
-        total.max(report.active().count()),
+        r#"<testsuites name="immutable-lint" tests="{total}" failures="{}" errors="0">"#,
         report.errors()
     )?;
     for (index, plan) in report.plans.iter().enumerate() {

@@ -11,7 +11,7 @@ declare_rule! {
     /// when the changed attributes are not all benign. Instance-bearing resources are servers,
     /// VMs and groups of them: `aws_instance`, `aws_autoscaling_group`,
     /// `google_compute_instance`, `azurerm_linux_virtual_machine`, `immutable_fleet` and the
-    /// rest of the built-in catalogue (`immutable-lint --list-rules` prints its size; the
+    /// rest of the built-in catalogue (`immutable-lint --list-types` prints it; the
     /// config file extends it). Benign attributes are tags, labels, descriptions, group
     /// capacity and settings only Terraform reads.
     ///
