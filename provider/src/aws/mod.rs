@@ -1,6 +1,7 @@
 //! AWS clients, built once per provider configuration.
 
 pub mod error;
+pub mod group_reader;
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_types::region::Region;
 
 pub use error::AwsError;
+pub use group_reader::GroupReader;
 
 /// Per-service endpoint overrides from the provider's `endpoints` block.
 #[derive(Debug, Clone, Default)]
@@ -34,12 +36,14 @@ pub struct AwsClients {
     pub ec2: aws_sdk_ec2::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// Batched reads of single groups, for refreshes.
+    pub groups: GroupReader,
     pub region: String,
 }
 
 impl AwsClients {
     /// Loads the standard AWS configuration (credential chain, `AWS_ENDPOINT_URL`, profile)
-    /// and applies the provider's settings on top.
+    /// and applies the provider's settings on top. Must run inside a tokio runtime.
     pub async fn load(settings: &ClientSettings) -> Result<Self, String> {
         // Adaptive retries: rate-limits itself under throttling instead of hammering the API.
         let retry = RetryConfig::adaptive()
@@ -72,9 +76,11 @@ impl AwsClients {
         if let Some(url) = &settings.endpoints.elbv2 {
             elbv2 = elbv2.endpoint_url(url);
         }
+        let autoscaling = aws_sdk_autoscaling::Client::from_conf(autoscaling.build());
         Ok(Self {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
-            autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling.build()),
+            groups: GroupReader::spawn(autoscaling.clone()),
+            autoscaling,
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
             region,
         })

@@ -11,6 +11,7 @@
 mod aws;
 mod gate;
 mod model;
+mod observe;
 mod validate;
 
 use async_trait::async_trait;
@@ -239,7 +240,7 @@ impl Resource for Fleet {
         let Some(asg_name) = state.string("id") else {
             return Value::Null;
         };
-        match aws::observe(&clients, asg_name).await {
+        match observe::observe(&clients, asg_name, state.string("launch_template_id")).await {
             Ok(Some(observed)) => observed.refresh(state),
             Ok(None) => {
                 tracing::warn!(
@@ -324,7 +325,7 @@ impl Resource for Fleet {
                 return Value::Null;
             }
         };
-        match aws::observe(&clients, id).await {
+        match observe::observe(&clients, id, None).await {
             Ok(Some(observed)) => observed.imported(),
             Ok(None) => {
                 diagnostics.error(

@@ -290,3 +290,62 @@ fn new_bounds_without_desired_capacity_take_the_live_value() {
     );
     assert_no_errors(&f.apply(&updated, &Value::Null, &Value::Null).diagnostics);
 }
+
+#[test]
+fn a_launch_template_swapped_out_of_band_reads_back_as_drift_that_forces_replacement() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    let config = f.fleet_config("swapped", &[]);
+    let state = f.create(&config);
+    let template = state
+        .get("launch_template_id")
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Someone publishes version 2 with another image and points the group at it.
+    aws.block_on(
+        aws.ec2
+            .create_launch_template_version()
+            .launch_template_id(&template)
+            .launch_template_data(
+                aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                    .image_id(e2e::MOTO_AMI_2)
+                    .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    aws.block_on(
+        aws.autoscaling
+            .update_auto_scaling_group()
+            .auto_scaling_group_name("swapped-g1")
+            .launch_template(
+                aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                    .launch_template_id(&template)
+                    .version("2")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let read = f.read(&state);
+    assert_no_errors(&read.diagnostics);
+    let refreshed = f.value(read.new_state.as_ref());
+    assert_eq!(
+        refreshed.get("image_id").unwrap().as_str(),
+        Some(e2e::MOTO_AMI_2)
+    );
+    let plan = f.plan(
+        &refreshed,
+        &proposed(&refreshed, &config, COMPUTED),
+        &config,
+    );
+    assert_eq!(
+        plan.requires_replace.len(),
+        1,
+        "the declared image is restored by a replacement"
+    );
+    assert_no_errors(&f.apply(&refreshed, &Value::Null, &Value::Null).diagnostics);
+}

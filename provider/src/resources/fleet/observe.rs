@@ -1,0 +1,281 @@
+//! Reading a generation back from AWS: for refresh (drift) and for import.
+//!
+//! Launch template versions are immutable, so a refresh fetches one only when the group's
+//! launch template reference is not the one Terraform recorded: an unchanged reference
+//! cannot carry changed baked attributes. Group reads go through the batching reader, so a
+//! plan with many fleets makes a handful of DescribeAutoScalingGroups calls, not one each.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tfplugin_cty::Value;
+
+use super::aws::{asg_tags, tag_value};
+use super::model::{HealthCheck, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
+use crate::aws::{AwsClients, AwsError};
+use crate::framework::duration;
+use crate::framework::value::{ObjectExt, attr_mut, int, set_attr, string_map, string_set};
+
+/// A generation as AWS has it now.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    asg_name: String,
+    fleet_tag: Option<String>,
+    generation_tag: Option<i64>,
+    launch_template_id: Option<String>,
+    image_id: Option<String>,
+    instance_type: Option<String>,
+    security_group_ids: Vec<String>,
+    user_data: Option<String>,
+    iam_instance_profile: Option<String>,
+    subnet_ids: Vec<String>,
+    target_group_arns: Vec<String>,
+    min_size: i32,
+    max_size: i32,
+    desired: i32,
+    tags: BTreeMap<String, String>,
+    health_check_type: Option<String>,
+    grace_period: Option<i32>,
+    health_check_tag: Option<String>,
+    /// The group still uses the template version Terraform recorded: the baked attributes
+    /// in state are still true and were not fetched again.
+    baked_unchanged: bool,
+}
+
+/// The launch template version every generation is created with.
+const GENERATION_TEMPLATE_VERSION: &str = "1";
+
+/// Reads a generation's ASG and, unless the group still points at `recorded_template`
+/// (version 1, as created), its launch template version. `None` when the ASG is gone.
+pub async fn observe(
+    clients: &AwsClients,
+    asg_name: &str,
+    recorded_template: Option<&str>,
+) -> Result<Option<Observed>, AwsError> {
+    let Some(asg) = clients.groups.describe(asg_name).await? else {
+        return Ok(None);
+    };
+    let spec = asg.launch_template().cloned().or_else(|| {
+        asg.mixed_instances_policy()
+            .and_then(|p| p.launch_template())
+            .and_then(|t| t.launch_template_specification())
+            .cloned()
+    });
+    let mut observed = Observed {
+        asg_name: asg_name.to_owned(),
+        fleet_tag: tag_value(asg_tags(&asg), TAG_FLEET).map(str::to_owned),
+        generation_tag: tag_value(asg_tags(&asg), TAG_GENERATION).and_then(|g| g.parse().ok()),
+        launch_template_id: spec
+            .as_ref()
+            .and_then(|s| s.launch_template_id())
+            .map(str::to_owned),
+        image_id: None,
+        instance_type: None,
+        security_group_ids: Vec::new(),
+        user_data: None,
+        iam_instance_profile: None,
+        subnet_ids: asg
+            .vpc_zone_identifier()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        target_group_arns: asg.target_group_arns().to_vec(),
+        min_size: asg.min_size().unwrap_or(0),
+        max_size: asg.max_size().unwrap_or(0),
+        desired: asg.desired_capacity().unwrap_or(0),
+        tags: asg_tags(&asg)
+            .filter(|(k, _)| !k.starts_with("immutable:") && !k.starts_with("aws:"))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        health_check_type: asg.health_check_type().map(str::to_owned),
+        grace_period: asg.health_check_grace_period(),
+        health_check_tag: tag_value(asg_tags(&asg), TAG_HEALTH_CHECK).map(str::to_owned),
+        baked_unchanged: false,
+    };
+    let unchanged_reference = spec.as_ref().is_some_and(|s| {
+        recorded_template.is_some()
+            && s.launch_template_id() == recorded_template
+            && s.version() == Some(GENERATION_TEMPLATE_VERSION)
+    });
+    if unchanged_reference {
+        observed.baked_unchanged = true;
+        return Ok(Some(observed));
+    }
+    if let Some(spec) = spec {
+        let mut request = clients.ec2.describe_launch_template_versions();
+        request = match (spec.launch_template_id(), spec.launch_template_name()) {
+            (Some(id), _) => request.launch_template_id(id),
+            (None, Some(name)) => request.launch_template_name(name),
+            (None, None) => return Ok(Some(observed)),
+        };
+        let version = spec.version().unwrap_or("$Default");
+        match request.versions(version).send().await {
+            Ok(out) => {
+                if let Some(data) = out.launch_template_versions().first().and_then(|v| {
+                    if observed.launch_template_id.is_none() {
+                        observed.launch_template_id = v.launch_template_id().map(str::to_owned);
+                    }
+                    v.launch_template_data()
+                }) {
+                    observed.image_id = data.image_id().map(str::to_owned);
+                    observed.instance_type = data.instance_type().map(|t| t.as_str().to_owned());
+                    observed.security_group_ids = data.security_group_ids().to_vec();
+                    observed.user_data = data
+                        .user_data()
+                        .and_then(|b64| aws_smithy_types::base64::decode(b64).ok())
+                        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+                    observed.iam_instance_profile = data
+                        .iam_instance_profile()
+                        .and_then(|p| p.arn().or(p.name()))
+                        .map(str::to_owned);
+                }
+            }
+            Err(e) => {
+                let e = AwsError::new("DescribeLaunchTemplateVersions", &e);
+                // A deleted template reads as "no image": the plan then proposes a
+                // replacement that restores the declared one.
+                if !e.is_not_found() {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(Some(observed))
+}
+
+fn set_or_null(items: &[String], prior: &Value) -> Value {
+    if items.is_empty() && prior.is_null() {
+        Value::Null
+    } else {
+        string_set(items.iter().cloned())
+    }
+}
+
+impl Observed {
+    /// The prior state with everything AWS knows replaced by what AWS says, so out-of-band
+    /// changes show up as drift.
+    pub fn refresh(&self, prior: &Value) -> Value {
+        let mut state = prior.clone();
+        if !self.baked_unchanged {
+            self.refresh_baked(prior, &mut state);
+        }
+        set_attr(
+            &mut state,
+            "subnet_ids",
+            string_set(self.subnet_ids.iter().cloned()),
+        );
+        set_attr(
+            &mut state,
+            "target_group_arns",
+            set_or_null(&self.target_group_arns, prior.attr("target_group_arns")),
+        );
+
+        set_attr(&mut state, "min_size", int(i64::from(self.min_size)));
+        set_attr(&mut state, "max_size", int(i64::from(self.max_size)));
+        set_attr(&mut state, "desired_capacity", int(i64::from(self.desired)));
+        let tags = if self.tags.is_empty() && prior.attr("tags").is_null() {
+            Value::Null
+        } else {
+            string_map(self.tags.clone())
+        };
+        set_attr(&mut state, "tags", tags);
+        if let Some(id) = &self.launch_template_id {
+            set_attr(&mut state, "launch_template_id", Value::string(id));
+        }
+        set_attr(
+            &mut state,
+            "autoscaling_group_name",
+            Value::string(&self.asg_name),
+        );
+        if let Some(block @ Value::Object(_)) = attr_mut(&mut state, "health_check") {
+            if let Some(kind) = &self.health_check_type {
+                set_attr(block, "type", Value::string(kind));
+            }
+            if let Some(grace) = self.grace_period {
+                // Keep the user's spelling ("90s" vs "1m30s") when it means the same.
+                let same = block
+                    .string("grace_period")
+                    .and_then(|t| duration::parse(t).ok())
+                    .is_some_and(|d| d.as_secs() == u64::try_from(grace).unwrap_or(u64::MAX));
+                if !same {
+                    let text = duration::format(Duration::from_secs(
+                        u64::try_from(grace.max(0)).unwrap_or(0),
+                    ));
+                    set_attr(block, "grace_period", Value::String(text));
+                }
+            }
+        }
+        state
+    }
+
+    fn refresh_baked(&self, prior: &Value, state: &mut Value) {
+        let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::String);
+        set_attr(state, "image_id", text(&self.image_id));
+        set_attr(state, "instance_type", text(&self.instance_type));
+        set_attr(
+            state,
+            "security_group_ids",
+            set_or_null(&self.security_group_ids, prior.attr("security_group_ids")),
+        );
+        set_attr(state, "user_data", text(&self.user_data));
+        set_attr(
+            state,
+            "iam_instance_profile",
+            text(&self.iam_instance_profile),
+        );
+    }
+
+    /// A whole state rebuilt from AWS, for `terraform import`.
+    pub fn imported(&self) -> Value {
+        let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::String);
+        let optional_set = |items: &[String]| {
+            if items.is_empty() {
+                Value::Null
+            } else {
+                string_set(items.iter().cloned())
+            }
+        };
+        Value::object([
+            ("id", Value::string(&self.asg_name)),
+            (
+                "name",
+                Value::String(
+                    self.fleet_tag
+                        .clone()
+                        .unwrap_or_else(|| self.asg_name.clone()),
+                ),
+            ),
+            ("image_id", text(&self.image_id)),
+            ("instance_type", text(&self.instance_type)),
+            ("subnet_ids", string_set(self.subnet_ids.iter().cloned())),
+            ("security_group_ids", optional_set(&self.security_group_ids)),
+            ("user_data", text(&self.user_data)),
+            ("iam_instance_profile", text(&self.iam_instance_profile)),
+            ("target_group_arns", optional_set(&self.target_group_arns)),
+            ("min_size", int(i64::from(self.min_size))),
+            ("max_size", int(i64::from(self.max_size))),
+            ("desired_capacity", int(i64::from(self.desired))),
+            (
+                "tags",
+                if self.tags.is_empty() {
+                    Value::Null
+                } else {
+                    string_map(self.tags.clone())
+                },
+            ),
+            ("generation", int(self.generation_tag.unwrap_or(0))),
+            ("autoscaling_group_name", Value::string(&self.asg_name)),
+            ("launch_template_id", text(&self.launch_template_id)),
+            (
+                "health_check",
+                self.health_check_tag
+                    .as_deref()
+                    .and_then(HealthCheck::block_from_tag)
+                    .unwrap_or(Value::Null),
+            ),
+        ])
+    }
+}
