@@ -51,6 +51,16 @@ fn encode_into(
     }
 }
 
+/// This provider has no data sources; Terraform only asks when a configuration names one.
+fn unknown_data_source(type_name: &str) -> Vec<pb::Diagnostic> {
+    let mut diagnostics = Diagnostics::new();
+    diagnostics.error(
+        "Unknown data source",
+        format!("This provider has no data source {type_name:?}."),
+    );
+    convert::diagnostics(&diagnostics)
+}
+
 #[tonic::async_trait]
 impl ProviderRpc for ProviderService {
     async fn get_schema(
@@ -128,16 +138,8 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::validate_data_source_config::Request>,
     ) -> RpcResult<pb::validate_data_source_config::Response> {
-        let mut diagnostics = Diagnostics::new();
-        diagnostics.error(
-            "Unknown data source",
-            format!(
-                "This provider has no data source {:?}.",
-                request.get_ref().type_name
-            ),
-        );
         Ok(Response::new(pb::validate_data_source_config::Response {
-            diagnostics: convert::diagnostics(&diagnostics),
+            diagnostics: unknown_data_source(&request.get_ref().type_name),
         }))
     }
 
@@ -332,16 +334,8 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
-        let mut diagnostics = Diagnostics::new();
-        diagnostics.error(
-            "Unknown data source",
-            format!(
-                "This provider has no data source {:?}.",
-                request.get_ref().type_name
-            ),
-        );
         Ok(Response::new(pb::read_data_source::Response {
-            diagnostics: convert::diagnostics(&diagnostics),
+            diagnostics: unknown_data_source(&request.get_ref().type_name),
             ..Default::default()
         }))
     }
