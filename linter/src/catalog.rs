@@ -91,8 +91,18 @@ const AWS_ASG_BENIGN: &[&str] = &[
     "ignore_failed_scaling_activities",
     "instance_refresh",
 ];
-const GCP_INSTANCE_BENIGN: &[&str] = &["deletion_protection", "allow_stopping_for_update"];
+// Fingerprints are outputs the provider recomputes (known only after apply) whenever what
+// they fingerprint changes; that attribute is judged on its own.
+const GCP_INSTANCE_BENIGN: &[&str] = &[
+    "deletion_protection",
+    "allow_stopping_for_update",
+    "label_fingerprint",
+    "metadata_fingerprint",
+    "tags_fingerprint",
+];
 const GCP_IGM_BENIGN: &[&str] = &[
+    "fingerprint",
+    "status",
     "target_size",
     "auto_healing_policies",
     "update_policy",
@@ -550,6 +560,24 @@ mod tests {
         assert!(!c.is_benign(
             "azurerm_virtual_machine_scale_set",
             &path(&["sku", "name"]),
+            None
+        ));
+    }
+
+    #[test]
+    fn gcp_fingerprints_recomputed_after_a_label_change_are_benign() {
+        let c = Catalog::builtin();
+        let mut fingerprint = path(&["label_fingerprint"]);
+        fingerprint.known_after_apply = true;
+        assert!(c.is_benign("google_compute_instance", &fingerprint, None));
+        assert!(c.is_benign(
+            "google_compute_instance_group_manager",
+            &path(&["fingerprint"]),
+            None
+        ));
+        assert!(!c.is_benign(
+            "google_compute_instance",
+            &path(&["metadata", "startup-script"]),
             None
         ));
     }

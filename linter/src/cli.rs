@@ -163,9 +163,12 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("IMMUTABLE_LINT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Escape codes only for a terminal: CI logs and redirected stderr get plain text.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     // A second init (tests calling run twice) is harmless.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .without_time()
         .with_target(false)
@@ -290,7 +293,7 @@ fn lint_inputs(
             Ok(input) => input,
             Err(e) => {
                 print_diagnostic(err, &e);
-                linter.input_failed();
+                linter.input_failed(if arg == "-" { input::STDIN_NAME } else { arg });
                 continue;
             }
         };
@@ -300,12 +303,12 @@ fn lint_inputs(
                 input.name
             );
         }
-        let json = &input.text[input.json.clone()];
-        match plan::parse(&input.name, json) {
-            Ok(parsed) => linter.lint(&input.name, &input.text, input.json.start, &parsed),
+        // `parse` skips the wrapper lines itself, so positions count them.
+        match plan::parse(&input.name, &input.text) {
+            Ok(parsed) => linter.lint(&input.name, &input.text, 0, &parsed),
             Err(e) => {
                 print_diagnostic(err, &e);
-                linter.input_failed();
+                linter.input_failed(&input.name);
             }
         }
     }

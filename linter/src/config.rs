@@ -214,22 +214,24 @@ impl Config {
 }
 
 /// Compiles an address glob where only `*` and `?` are special: addresses are full of
-/// brackets and quotes that must match literally.
+/// brackets, quotes, braces and backslashes (escaped quotes in keys) that must match literally.
 pub fn address_glob(pattern: &str) -> Result<GlobMatcher, globset::Error> {
     let mut escaped = String::with_capacity(pattern.len() + 8);
-    let mut literal = String::new();
     for ch in pattern.chars() {
-        if ch == '*' || ch == '?' {
-            escaped.push_str(&globset::escape(&literal));
-            literal.clear();
-            escaped.push(ch);
-        } else {
-            literal.push(ch);
+        match ch {
+            // A one-character class is the one escape globset has besides `\`; `*` and `?`
+            // stay wildcards.
+            '[' | ']' | '{' | '}' => {
+                escaped.push('[');
+                escaped.push(ch);
+                escaped.push(']');
+            }
+            _ => escaped.push(ch),
         }
     }
-    escaped.push_str(&globset::escape(&literal));
     Ok(GlobBuilder::new(&escaped)
         .literal_separator(false)
+        .backslash_escape(false)
         .build()?
         .compile_matcher())
 }
@@ -349,6 +351,18 @@ expires = 2027-03-31
         let g = address_glob("aws_instance.web[\"a\"]").unwrap();
         assert!(g.is_match("aws_instance.web[\"a\"]"));
         assert!(!g.is_match("aws_instance.web[a]"));
+    }
+
+    #[test]
+    fn backslashes_and_braces_in_waiver_globs_are_literal() {
+        // for_each keys with an escaped quote, braces or a bang, as Terraform writes them.
+        let g = address_glob(r#"aws_instance.w["a\"b"]"#).unwrap();
+        assert!(g.is_match(r#"aws_instance.w["a\"b"]"#));
+        let g = address_glob(r#"aws_instance.w["{x,y}!"]"#).unwrap();
+        assert!(g.is_match(r#"aws_instance.w["{x,y}!"]"#));
+        assert!(!g.is_match(r#"aws_instance.w["x"]"#));
+        let g = address_glob(r#"module.m["*"].*"#).unwrap();
+        assert!(g.is_match(r#"module.m["eu-west-1"].aws_instance.x[0]"#));
     }
 
     #[test]

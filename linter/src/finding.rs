@@ -49,11 +49,17 @@ impl From<&ChangedPath> for PathReport {
 impl PathReport {
     /// `path`, `path (known after apply)`, `path (sensitive)`.
     pub fn describe(&self) -> String {
+        // An empty path is the resource's whole object (a plan that marks all of it).
+        let path = if self.path.is_empty() {
+            "the whole object"
+        } else {
+            self.path.as_str()
+        };
         match (self.known_after_apply, self.sensitive) {
-            (false, false) => self.path.clone(),
-            (true, false) => format!("{} (known after apply)", self.path),
-            (false, true) => format!("{} (sensitive)", self.path),
-            (true, true) => format!("{} (sensitive, known after apply)", self.path),
+            (false, false) => path.to_owned(),
+            (true, false) => format!("{path} (known after apply)"),
+            (false, true) => format!("{path} (sensitive)"),
+            (true, true) => format!("{path} (sensitive, known after apply)"),
         }
     }
 }
@@ -175,4 +181,19 @@ pub fn list_paths(paths: &[PathReport], max: usize) -> String {
         let _ = write!(text, " and {} more", paths.len() - max);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_path_is_described_as_the_whole_object() {
+        let whole = PathReport {
+            path: String::new(),
+            known_after_apply: false,
+            sensitive: true,
+        };
+        assert_eq!(whole.describe(), "the whole object (sensitive)");
+    }
 }

@@ -10,6 +10,9 @@ use miette::Diagnostic;
 
 use crate::plan::{HOW_TO_MAKE_A_PLAN, strip_wrapper_noise};
 
+/// How standard input (`-`) is named in reports.
+pub const STDIN_NAME: &str = "<stdin>";
+
 /// A binary plan file is a zip archive.
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 
@@ -39,9 +42,22 @@ pub enum InputError {
     #[error("{name}: not UTF-8 text (invalid byte at offset {offset})")]
     #[diagnostic(
         code(input::encoding),
-        help("expected the JSON output of `terraform show -json`; run `{HOW_TO_MAKE_A_PLAN}`")
+        help(
+            "expected the JSON output of `terraform show -json` as UTF-8 (or UTF-16 with a \
+             byte-order mark); run `{HOW_TO_MAKE_A_PLAN}`"
+        )
     )]
     NotUtf8 { name: String, offset: usize },
+    #[error("{name}: invalid UTF-16 text (at byte offset {offset})")]
+    #[diagnostic(
+        code(input::encoding),
+        help(
+            "the file starts with a UTF-16 byte-order mark but is not valid UTF-16; regenerate \
+             it, preferably as UTF-8 (PowerShell: `terraform show -json tfplan | Out-File \
+             -Encoding utf8 plan.json`)"
+        )
+    )]
+    NotUtf16 { name: String, offset: usize },
     #[error("{name} is a binary plan file and `{bin}` was not found")]
     #[diagnostic(
         code(input::terraform_missing),
@@ -64,6 +80,15 @@ pub enum InputError {
         status: String,
         stderr: String,
     },
+    #[error("{name} is a directory, not a plan file")]
+    #[diagnostic(
+        code(input::directory),
+        help(
+            "pass the plan JSON (`{HOW_TO_MAKE_A_PLAN}`); to map findings to the \
+             configuration in {name}, add `--source {name}`"
+        )
+    )]
+    Directory { name: String },
     #[error("a binary plan cannot be read from standard input")]
     #[diagnostic(
         code(input::binary_stdin),
@@ -84,14 +109,19 @@ pub fn read(
             .lock()
             .read_to_end(&mut bytes)
             .map_err(|source| InputError::Unreadable {
-                name: "<stdin>".to_owned(),
+                name: STDIN_NAME.to_owned(),
                 source,
             })?;
         if bytes.starts_with(ZIP_MAGIC) {
             return Err(InputError::BinaryOnStdin);
         }
-        ("<stdin>".to_owned(), bytes)
+        (STDIN_NAME.to_owned(), bytes)
     } else {
+        if Path::new(arg).is_dir() {
+            return Err(InputError::Directory {
+                name: arg.to_owned(),
+            });
+        }
         let bytes = std::fs::read(arg).map_err(|source| InputError::Unreadable {
             name: arg.to_owned(),
             source,
@@ -106,10 +136,7 @@ pub fn read(
     } else {
         bytes
     };
-    let text = String::from_utf8(bytes).map_err(|e| InputError::NotUtf8 {
-        name: name.clone(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
+    let text = decode(&name, bytes)?;
     let json = strip_wrapper_noise(&text);
     Ok(PlanInput {
         name,
@@ -117,6 +144,45 @@ pub fn read(
         json,
         converted_by,
     })
+}
+
+/// The text of an input: UTF-8, or UTF-16 with a byte-order mark (what Windows PowerShell 5's
+/// `>` writes). A UTF-16 input is re-encoded, so byte offsets in reports are those of its
+/// UTF-8 form; lines and columns are the file's.
+fn decode(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
+    let from_units: Option<fn([u8; 2]) -> u16> = match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => Some(u16::from_le_bytes),
+        Some([0xFE, 0xFF]) => Some(u16::from_be_bytes),
+        _ => None,
+    };
+    let Some(from_units) = from_units else {
+        return String::from_utf8(bytes).map_err(|e| InputError::NotUtf8 {
+            name: name.to_owned(),
+            offset: e.utf8_error().valid_up_to(),
+        });
+    };
+    let body = &bytes[2..];
+    let pairs = body.chunks_exact(2);
+    if !pairs.remainder().is_empty() {
+        return Err(InputError::NotUtf16 {
+            name: name.to_owned(),
+            offset: bytes.len() - 1,
+        });
+    }
+    let units: Vec<u16> = pairs.map(|p| from_units([p[0], p[1]])).collect();
+    let mut text = String::with_capacity(units.len());
+    for (i, ch) in char::decode_utf16(units.iter().copied()).enumerate() {
+        match ch {
+            Ok(ch) => text.push(ch),
+            Err(_) => {
+                return Err(InputError::NotUtf16 {
+                    name: name.to_owned(),
+                    offset: 2 + 2 * i,
+                });
+            }
+        }
+    }
+    Ok(text)
 }
 
 /// Runs `BIN show -json PLAN` and returns its standard output.
@@ -162,4 +228,45 @@ fn show_json(
         });
     }
     Ok((output.stdout, command))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        let mut bytes = if big_endian {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in text.encode_utf16() {
+            bytes.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        bytes
+    }
+
+    #[test]
+    fn utf16_plans_from_powershell_are_decoded() {
+        let json = r#"{"format_version":"1.2","résumé":1}"#;
+        assert_eq!(decode("p", utf16(json, false)).unwrap(), json);
+        assert_eq!(decode("p", utf16(json, true)).unwrap(), json);
+        let mut odd = utf16(json, false);
+        odd.push(b'x');
+        assert!(matches!(decode("p", odd), Err(InputError::NotUtf16 { .. })));
+        // A lone surrogate.
+        assert!(matches!(
+            decode("p", vec![0xFF, 0xFE, 0x00, 0xD8, b'{', 0]),
+            Err(InputError::NotUtf16 { offset: 2, .. })
+        ));
+        assert!(matches!(
+            decode("p", vec![b'{', 0xE9]),
+            Err(InputError::NotUtf8 { offset: 1, .. })
+        ));
+    }
 }

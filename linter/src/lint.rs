@@ -74,6 +74,8 @@ pub struct Report {
     pub strict: bool,
     /// Inputs that could not be read or parsed (each already reported on stderr).
     pub input_errors: usize,
+    /// Their names, as given (`<stdin>` for `-`).
+    pub unread_inputs: Vec<String>,
 }
 
 impl Report {
@@ -212,8 +214,9 @@ impl<'a> Linter<'a> {
     }
 
     /// Records an input that could not be linted.
-    pub fn input_failed(&mut self) {
+    pub fn input_failed(&mut self, name: &str) {
         self.report.input_errors += 1;
+        self.report.unread_inputs.push(name.to_owned());
     }
 
     /// Sorts findings and settles the waivers' states.
@@ -291,9 +294,12 @@ fn fill_positions(text: &str, findings: &mut [Finding]) {
             }
             pos += 1;
         }
+        // A byte-order mark is not a column.
+        let bom = usize::from(line_start == 0 && text.starts_with(crate::plan::BOM));
         let column = text
             .get(line_start..target)
             .map_or(target - line_start, |s| s.chars().count())
+            .saturating_sub(bom)
             + 1;
         findings[i].plan_position = Some(PlanPosition {
             byte_offset,

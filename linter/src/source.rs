@@ -64,6 +64,8 @@ pub struct InlineIgnore {
     pub reason: String,
     pub file: PathBuf,
     pub line: usize,
+    /// Not directly above or inside a resource, data or module block: it applies to nothing.
+    pub detached: bool,
 }
 
 impl InlineIgnore {
@@ -80,6 +82,11 @@ impl InlineIgnore {
     /// Unknown rule names or a missing reason make a directive invalid; it then applies to
     /// nothing and is reported.
     pub fn problem(&self) -> Option<String> {
+        if self.detached {
+            return Some(
+                "it is not directly above or inside a resource, data or module block".to_owned(),
+            );
+        }
         if let Some(bad) = self.rules.iter().find(|r| rules::find(r).is_none()) {
             return Some(format!("unknown rule {bad:?}"));
         }
@@ -105,6 +112,9 @@ pub struct SourceMap {
     resources: HashMap<String, BlockEntry>,
     modules: HashMap<String, BlockEntry>,
     files: HashMap<PathBuf, Arc<String>>,
+    /// Directives attached to no block (a blank line between comment and block, a directive
+    /// in `locals`, …): reported, since they apply to nothing.
+    detached: Vec<InlineIgnore>,
     /// Module calls that could not be followed (remote source, not downloaded).
     pub unresolved_modules: Vec<String>,
 }
@@ -238,6 +248,8 @@ impl SourceMap {
         prefix: &str,
     ) -> Vec<(String, String)> {
         let mut calls = Vec::new();
+        // Lines of the directives that belong to a block this map keeps.
+        let mut attached = HashSet::new();
         for block in body.blocks() {
             let labels: Vec<&str> = block
                 .labels
@@ -254,6 +266,12 @@ impl SourceMap {
                     format!("{prefix}.{local}")
                 }
             };
+            if matches!(
+                (block.ident.as_str(), labels.len()),
+                ("resource" | "data", 2) | ("module", 1)
+            ) {
+                attached.extend(entry.ignores.iter().map(|i| i.line));
+            }
             match (block.ident.as_str(), labels.as_slice()) {
                 ("resource", [t, n]) => {
                     self.resources.insert(join(format!("{t}.{n}")), entry);
@@ -272,6 +290,20 @@ impl SourceMap {
                     self.modules.insert(join(format!("module.{name}")), entry);
                 }
                 _ => {}
+            }
+        }
+        // A file read again for a second call of the same module has been scanned already.
+        let first_read = !self.files.contains_key(file);
+        if first_read {
+            for (n, line) in text.lines().enumerate() {
+                if let Some(d) = parse_directive(line).filter(|_| !attached.contains(&(n + 1))) {
+                    self.detached.push(InlineIgnore {
+                        line: n + 1,
+                        file: file.to_owned(),
+                        detached: true,
+                        ..d
+                    });
+                }
             }
         }
         calls
@@ -304,8 +336,11 @@ impl SourceMap {
             .values()
             .chain(self.modules.values())
             .flat_map(|e| e.ignores.iter())
+            .chain(&self.detached)
             .collect();
         all.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        // A module called twice has its directives attached twice.
+        all.dedup_by(|a, b| a.file == b.file && a.line == b.line);
         all
     }
 
@@ -370,13 +405,26 @@ fn is_comment(line: &str) -> bool {
     t.starts_with('#') || t.starts_with("//") || t.starts_with("/*") || t.starts_with('*')
 }
 
-/// `# immutable-lint:ignore IMM001,IMM003 reason…` after a `#` or `//` on the line.
+/// `# immutable-lint:ignore IMM001,IMM003 reason…` after a `#`, `//` or `/*` on the line.
 fn parse_directive(line: &str) -> Option<InlineIgnore> {
-    let comment = line.find('#').into_iter().chain(line.find("//")).min()?;
+    let comment = line
+        .find('#')
+        .into_iter()
+        .chain(line.find("//"))
+        .chain(line.find("/*"))
+        .min()?;
     let rest = &line[comment..];
     let at = rest.find(DIRECTIVE)?;
     let rest = rest[at + DIRECTIVE.len()..].trim();
-    let (rules_text, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    // The rule list ends at the first word not ending in a comma: `IMM001, IMM003 reason`.
+    let mut rules_end = 0;
+    for (start, word) in words(rest) {
+        rules_end = start + word.len();
+        if !word.ends_with(',') {
+            break;
+        }
+    }
+    let (rules_text, reason) = rest.split_at(rules_end);
     let rules = rules_text
         .split(',')
         .map(str::trim)
@@ -388,7 +436,17 @@ fn parse_directive(line: &str) -> Option<InlineIgnore> {
         reason: reason.trim().trim_end_matches("*/").trim().to_owned(),
         file: PathBuf::new(),
         line: 0,
+        detached: false,
     })
+}
+
+/// The whitespace-separated words of `text` with their byte offsets.
+fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let base = text.as_ptr().addr();
+    text.split(char::is_whitespace)
+        .filter(|word| !word.is_empty())
+        // Subslices of `text`: their offset is the distance between the pointers.
+        .map(move |word| (word.as_ptr().addr() - base, word))
 }
 
 /// Removes `.` and resolvable `..` components without touching the file system.
@@ -427,6 +485,39 @@ mod tests {
         let d = parse_directive("// immutable-lint:ignore IMM002").unwrap();
         assert_eq!(d.problem().as_deref(), Some("no reason given"));
         assert!(parse_directive("name = \"immutable-lint:ignore\"").is_none());
+        // A space after the comma does not end the list.
+        let d = parse_directive("# immutable-lint:ignore IMM001, IMM003 two rules").unwrap();
+        assert_eq!(d.rules, vec!["IMM001", "IMM003"]);
+        assert_eq!(d.reason, "two rules");
+        // Multi-byte whitespace between the words.
+        let d = parse_directive("# immutable-lint:ignore IMM001,\u{a0}IMM003\u{2003}wide").unwrap();
+        assert_eq!(d.rules, vec!["IMM001", "IMM003"]);
+        assert_eq!(d.reason, "wide");
+        // HCL's third comment style.
+        let d = parse_directive("/* immutable-lint:ignore IMM002 block comment */").unwrap();
+        assert_eq!(d.rules, vec!["IMM002"]);
+        assert_eq!(d.reason, "block comment");
+    }
+
+    #[test]
+    fn directives_attached_to_no_block_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.tf"),
+            "# immutable-lint:ignore IMM001 a blank line follows\n\nresource \"aws_instance\" \"web\" {}\n\nlocals {\n  # immutable-lint:ignore IMM002 not a resource\n  x = 1\n}\n\n# immutable-lint:ignore IMM001 attached\nresource \"aws_instance\" \"db\" {}\n",
+        )
+        .unwrap();
+        let map = SourceMap::load(dir.path()).unwrap();
+        let all = map.all_ignores();
+        let detached: Vec<usize> = all.iter().filter(|i| i.detached).map(|i| i.line).collect();
+        assert_eq!(detached, vec![1, 6]);
+        assert!(
+            all.iter()
+                .filter(|i| i.detached)
+                .all(|i| i.problem().is_some())
+        );
+        assert_eq!(map.ignores_for("aws_instance.db").len(), 1);
+        assert!(map.ignores_for("aws_instance.web").is_empty());
     }
 
     #[test]

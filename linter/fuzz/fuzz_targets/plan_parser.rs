@@ -11,13 +11,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let range = plan::strip_wrapper_noise(text);
-    let Ok(parsed) = plan::parse("fuzz.json", &text[range.clone()]) else {
+    // `parse` skips a byte-order mark and CI wrapper lines itself.
+    let Ok(parsed) = plan::parse("fuzz.json", text) else {
         return;
     };
     let config = Config::default();
     let mut linter = Linter::new(&config, None, time::macros::date!(2026 - 01 - 01));
-    linter.lint("fuzz.json", text, range.start, &parsed);
+    linter.lint("fuzz.json", text, 0, &parsed);
     let report = linter.finish();
     for format in [
         Format::Human,

@@ -1,10 +1,13 @@
 //! GitHub Actions workflow commands: one `::error`/`::warning` annotation per finding, on the
-//! `.tf` line when `--source` located it.
+//! `.tf` line when `--source` located it. Files are named relative to the repository root
+//! (see [`super::srcroot`]), which is how GitHub matches annotations to files.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::path::Path;
 
-use super::{counts, display_path, where_text};
+use super::srcroot::SrcRoot;
+use super::{counts, where_text};
 use crate::finding::Severity;
 use crate::lint::{Report, WaiverState};
 
@@ -21,6 +24,7 @@ fn property(text: &str) -> String {
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let root = SrcRoot::detect().unwrap_or_else(|| SrcRoot::at(""));
     for f in report.active() {
         let command = match f.severity {
             Severity::Error => "error",
@@ -28,7 +32,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         };
         let mut props = Vec::new();
         if let Some(l) = &f.location {
-            props.push(format!("file={}", property(&display_path(&l.file))));
+            props.push(format!("file={}", property(&root.annotation_path(&l.file))));
             props.push(format!("line={}", l.line));
             props.push(format!("col={}", l.column));
         }
@@ -65,9 +69,18 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "::warning file={},line={},title=immutable-lint waiver::{}",
-            property(file),
+            property(&root.annotation_path(Path::new(file))),
             property(line),
             data(&message)
+        )?;
+    }
+    for name in &report.unread_inputs {
+        writeln!(
+            out,
+            "::error title=immutable-lint::{}",
+            data(&format!(
+                "{name} could not be read; its findings are missing (the diagnostic is in the log)"
+            ))
         )?;
     }
     writeln!(
@@ -79,4 +92,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             report.suppressed().count()
         ))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escapes_data_and_properties_like_the_actions_toolkit() {
+        assert_eq!(data("50%\r\nnext::x, y: z"), "50%25%0D%0Anext::x, y: z");
+        assert_eq!(property("my,dir/a:b%.tf"), "my%2Cdir/a%3Ab%25.tf");
+    }
 }

@@ -104,10 +104,11 @@ pub fn render(
     } else {
         "✓"
     };
+    let names = report.unread_inputs.join(", ");
     let unread = match report.input_errors {
         0 => String::new(),
-        1 => "; 1 input could not be read".to_owned(),
-        n => format!("; {n} inputs could not be read"),
+        1 => format!("; 1 input could not be read: {names}"),
+        n => format!("; {n} inputs could not be read: {names}"),
     };
     writeln!(
         out,

@@ -22,6 +22,8 @@ struct Document<'r> {
     /// Waived findings, same shape, with `suppressed` set.
     suppressed: Vec<JsonFinding<'r>>,
     waivers: Vec<Waiver<'r>>,
+    /// Inputs that could not be read (their diagnostics are on stderr).
+    unread_inputs: &'r [String],
     summary: Summary,
 }
 
@@ -104,6 +106,8 @@ struct Summary {
     suppressed: usize,
     plans: usize,
     resource_changes: usize,
+    /// Inputs that could not be read; any makes the exit code 2.
+    input_errors: usize,
     exit_code: u8,
 }
 
@@ -190,12 +194,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 },
             })
             .collect(),
+        unread_inputs: &report.unread_inputs,
         summary: Summary {
             errors: report.errors(),
             warnings: report.warnings(),
             suppressed: report.suppressed().count(),
             plans: report.plans.len(),
             resource_changes: report.plans.iter().map(|p| p.resource_changes).sum(),
+            input_errors: report.input_errors,
             exit_code: report.exit_code(),
         },
     };

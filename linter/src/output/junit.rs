@@ -9,7 +9,20 @@ use crate::finding::{Finding, Severity};
 use crate::lint::Report;
 use crate::rules;
 
+/// Escapes text content. Characters XML 1.0 does not allow at all (most C0 controls,
+/// U+FFFE, U+FFFF) become U+FFFD; a carriage return is kept as a reference, since parsers
+/// turn a literal one into a line feed.
 fn xml(text: &str) -> String {
+    escape(text, false)
+}
+
+/// Escapes an attribute value. Attribute-value normalisation turns literal line breaks and
+/// tabs into spaces, so they are written as references.
+fn attr(text: &str) -> String {
+    escape(text, true)
+}
+
+fn escape(text: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
@@ -18,8 +31,11 @@ fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // XML 1.0 forbids most control characters, even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
+            '\r' => out.push_str("&#13;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' | '\t' => out.push(ch),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -47,9 +63,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             findings.len() + clean
         })
         .sum();
+    let unread = report.unread_inputs.len();
     writeln!(
         out,
-        r#"<testsuites name="immutable-lint" tests="{total}" failures="{}" errors="0">"#,
+        r#"<testsuites name="immutable-lint" tests="{}" failures="{}" errors="{unread}">"#,
+        total + unread,
         report.errors()
     )?;
     for (index, plan) in report.plans.iter().enumerate() {
@@ -64,7 +82,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0" skipped="0">"#,
-            xml(&plan.name),
+            attr(&plan.name),
             findings.len() + clean.len()
         )?;
         for f in &findings {
@@ -72,15 +90,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             write!(
                 out,
                 r#"    <testcase name="{}" classname="{}">"#,
-                xml(&name),
-                xml(f.rule.name)
+                attr(&name),
+                attr(f.rule.name)
             )?;
             if f.severity == Severity::Error {
                 write!(
                     out,
                     r#"<failure type="{}" message="{}">{}</failure>"#,
                     f.rule.code,
-                    xml(&f.message),
+                    attr(&f.message),
                     xml(&details(report, f))
                 )?;
             } else {
@@ -97,11 +115,39 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 r#"    <testcase name="{} {}" classname="{}"/>"#,
                 r.code,
-                xml(r.name),
-                xml(r.name)
+                attr(r.name),
+                attr(r.name)
             )?;
         }
         writeln!(out, "  </testsuite>")?;
     }
+    // An input that could not be read is an error, not an absence of failures.
+    for name in &report.unread_inputs {
+        writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="1" failures="0" errors="1" skipped="0">"#,
+            attr(name)
+        )?;
+        writeln!(
+            out,
+            r#"    <testcase name="read {}" classname="input"><error type="input" message="the plan could not be read; the diagnostic is in the log"/></testcase>"#,
+            attr(name)
+        )?;
+        writeln!(out, "  </testsuite>")?;
+    }
     writeln!(out, "</testsuites>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junit_escapes_characters_xml_forbids_or_normalises() {
+        assert_eq!(
+            attr("a\"b'<c>&\r\n\td\u{1}\u{FFFE}\u{FFFF}"),
+            "a&quot;b&apos;&lt;c&gt;&amp;&#13;&#10;&#9;d\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(xml("a\r\nb\tc"), "a&#13;\nb\tc");
+    }
 }

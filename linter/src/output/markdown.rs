@@ -7,14 +7,38 @@ use super::{counts, where_text};
 use crate::finding::{Finding, Severity};
 use crate::lint::{Report, WaiverState};
 
-/// Makes text safe inside a table cell.
+/// Makes text safe inside a table cell: a line break or a pipe would end the row, `<`
+/// could open an HTML tag, a backtick a code span.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', "<br>")
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('<', "&lt;")
+        .replace('|', "\\|")
+        .replace('`', "\\`")
+        .replace('\n', "<br>")
 }
 
+/// A code span that shows `text` verbatim (backticks included) and stays on one table row.
 fn code(text: &str) -> String {
-    // A backtick inside a code span would end it.
-    format!("`{}`", text.replace('`', "'").replace('|', "\\|"))
+    let text = text
+        .replace("\r\n", " ")
+        .replace(['\r', '\n'], " ")
+        .replace('|', "\\|");
+    // The fence must be longer than any run of backticks inside.
+    let mut longest = 0;
+    let mut run = 0;
+    for ch in text.chars() {
+        run = if ch == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    // A span that starts or ends with a backtick needs a space, which CommonMark strips.
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 fn row(report: &Report, f: &Finding) -> String {
@@ -27,7 +51,11 @@ fn row(report: &Report, f: &Finding) -> String {
         .iter()
         .take(6)
         .map(|p| {
-            let mut s = code(&p.path);
+            let mut s = if p.path.is_empty() {
+                "the whole object".to_owned()
+            } else {
+                code(&p.path)
+            };
             if p.known_after_apply {
                 s.push_str(" (after apply)");
             }
@@ -47,7 +75,7 @@ fn row(report: &Report, f: &Finding) -> String {
         f.rule.help_uri(),
         f.rule.name,
         code(&f.address),
-        f.actions.join(", "),
+        cell(&f.actions.join(", ")),
         paths,
         cell(&f.message),
         code(&where_text(report, f))
@@ -57,7 +85,18 @@ fn row(report: &Report, f: &Finding) -> String {
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let (errors, warnings) = (report.errors(), report.warnings());
     let changes: usize = report.plans.iter().map(|p| p.resource_changes).sum();
-    let heading = if errors + warnings == 0 {
+    let heading = if report.input_errors > 0 {
+        // Findings of an unread plan are missing: never look like a pass.
+        format!(
+            "❌ {} could not be read; {}",
+            if report.input_errors == 1 {
+                "1 plan".to_owned()
+            } else {
+                format!("{} plans", report.input_errors)
+            },
+            counts(errors, warnings)
+        )
+    } else if errors + warnings == 0 {
         "✅ no findings".to_owned()
     } else if errors > 0 {
         format!("❌ {}", counts(errors, warnings))
@@ -72,6 +111,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "Checked {} ({changes} resource changes).",
         names.join(", ")
     )?;
+    if !report.unread_inputs.is_empty() {
+        let unread: Vec<String> = report.unread_inputs.iter().map(|n| code(n)).collect();
+        writeln!(
+            out,
+            "\n**Could not read {}**: see the job log.",
+            unread.join(", ")
+        )?;
+    }
     if errors + warnings > 0 {
         writeln!(out)?;
         writeln!(
@@ -131,4 +178,21 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_and_code_spans_stay_on_one_row_and_verbatim() {
+        assert_eq!(cell("a|b\r\nc\rd\ne<x>`"), "a\\|b<br>c<br>d<br>e&lt;x>\\`");
+        assert_eq!(
+            code("aws_instance.w[\"a`b\"]"),
+            "``aws_instance.w[\"a`b\"]``"
+        );
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a\r\nb|c"), "`a b\\|c`");
+        assert_eq!(code("plain"), "`plain`");
+    }
 }

@@ -6,6 +6,7 @@ mod json;
 mod junit;
 mod markdown;
 mod sarif;
+pub mod srcroot;
 
 use std::io::{self, Write};
 use std::path::Path;

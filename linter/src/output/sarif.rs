@@ -1,12 +1,16 @@
 //! SARIF 2.1.0. Results point at the `.tf` block when `--source` located it, else at the
 //! resource in the plan file; every result also carries the address as a logical location.
 //! Waived findings are included with a `suppressions` entry, as SARIF intends.
+//!
+//! File URIs are relative to the repository root (`uriBaseId: %SRCROOT%`, see
+//! [`super::srcroot`]) and percent-encoded; a file outside it gets an absolute `file:` URI.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::display_path;
+use super::srcroot::{SRCROOT, SrcRoot};
 use crate::finding::{Finding, Severity, SuppressionKind};
 use crate::lint::Report;
 use crate::rules;
@@ -36,23 +40,81 @@ fn fingerprint(f: &Finding) -> String {
     format!("{hash:016x}")
 }
 
-fn result(report: &Report, f: &Finding, rule_index: usize) -> Value {
+/// The resource part of an address, without its module path:
+/// `module.app["a.b"].aws_instance.web[0]` → `aws_instance.web[0]`.
+fn resource_name(address: &str) -> &str {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    // Byte offsets just after each top-level dot.
+    let mut starts = vec![0];
+    for (i, ch) in address.char_indices() {
+        if in_string {
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match ch {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '"' if depth > 0 => in_string = true,
+            '.' if depth == 0 => starts.push(i + 1),
+            _ => {}
+        }
+    }
+    let segment = |k: usize| {
+        let end = starts.get(k + 1).map_or(address.len(), |e| e - 1);
+        address.get(starts[k]..end).unwrap_or_default()
+    };
+    let mut k = 0;
+    while k + 2 < starts.len() && segment(k) == "module" {
+        k += 2;
+    }
+    address.get(starts[k]..).unwrap_or(address)
+}
+
+fn result(report: &Report, root: &SrcRoot, f: &Finding, rule_index: usize) -> Value {
     let physical = if let Some(l) = &f.location {
-        json!({
-            "artifactLocation": { "uri": display_path(&l.file) },
+        Some(json!({
+            "artifactLocation": root.artifact_location(&l.file),
             "region": { "startLine": l.line, "startColumn": l.column }
-        })
+        }))
     } else {
-        let plan = report
+        // Standard input has no artifact to point at; the logical location remains.
+        report
             .plans
             .get(f.plan)
-            .map_or("plan.json", |p| p.name.as_str());
-        let mut region = json!({});
-        if let Some(p) = f.plan_position {
-            region = json!({ "startLine": p.line, "startColumn": p.column, "byteOffset": p.byte_offset });
-        }
-        json!({ "artifactLocation": { "uri": display_path(std::path::Path::new(plan)) }, "region": region })
+            .filter(|p| p.name != crate::input::STDIN_NAME)
+            .map(|plan| {
+                let mut location =
+                    json!({ "artifactLocation": root.artifact_location(Path::new(&plan.name)) });
+                // A region needs a start; a finding from `configuration` may have none.
+                if let Some(p) = f.plan_position.filter(|p| p.line >= 1) {
+                    location["region"] = json!({
+                        "startLine": p.line,
+                        "startColumn": p.column.max(1),
+                        "byteOffset": p.byte_offset
+                    });
+                }
+                location
+            })
     };
+    let mut location = serde_json::Map::new();
+    if let Some(physical) = physical {
+        location.insert("physicalLocation".to_owned(), physical);
+    }
+    location.insert(
+        "logicalLocations".to_owned(),
+        json!([{
+            "fullyQualifiedName": f.address,
+            "name": resource_name(&f.address),
+            "kind": "resource"
+        }]),
+    );
     let mut text = f.message.clone();
     if let Some(help) = &f.help {
         text.push_str(". ");
@@ -63,14 +125,7 @@ fn result(report: &Report, f: &Finding, rule_index: usize) -> Value {
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": { "text": text },
-        "locations": [{
-            "physicalLocation": physical,
-            "logicalLocations": [{
-                "fullyQualifiedName": f.address,
-                "name": f.address.rsplit('.').next().unwrap_or(&f.address),
-                "kind": "resource"
-            }]
-        }],
+        "locations": [location],
         "partialFingerprints": { "immutableLint/v1": fingerprint(f) },
         "properties": {
             "resourceType": f.resource_type,
@@ -84,14 +139,54 @@ fn result(report: &Report, f: &Finding, rule_index: usize) -> Value {
         } else {
             "external"
         };
-        value["suppressions"] = json!([{ "kind": kind, "justification": s.reason, "location": {
-            "physicalLocation": { "artifactLocation": { "uri": s.origin.rsplit_once(':').map_or(s.origin.as_str(), |(f, _)| f) } }
-        }}]);
+        // `origin` is `path:line`.
+        let (file, line) = s
+            .origin
+            .rsplit_once(':')
+            .map_or((s.origin.as_str(), None), |(f, l)| {
+                (f, l.parse::<usize>().ok())
+            });
+        let mut physical = json!({ "artifactLocation": root.artifact_location(Path::new(file)) });
+        if let Some(line) = line.filter(|l| *l >= 1) {
+            physical["region"] = json!({ "startLine": line });
+        }
+        value["suppressions"] = json!([{
+            "kind": kind,
+            "justification": s.reason,
+            "location": { "physicalLocation": physical }
+        }]);
     }
     value
 }
 
+/// The run's invocation: unsuccessful, with a notification per input that could not be read.
+fn invocation(report: &Report) -> Value {
+    let mut invocation = json!({ "executionSuccessful": report.input_errors == 0 });
+    if !report.unread_inputs.is_empty() {
+        invocation["toolExecutionNotifications"] = report
+            .unread_inputs
+            .iter()
+            .map(|name| {
+                json!({
+                    "level": "error",
+                    "message": { "text": format!("{name} could not be read; its findings are missing") }
+                })
+            })
+            .collect();
+    }
+    invocation
+}
+
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let root = SrcRoot::detect().unwrap_or_else(|| SrcRoot::at(""));
+    render_with_root(report, &root, out)
+}
+
+pub(super) fn render_with_root(
+    report: &Report,
+    root: &SrcRoot,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let infos: Vec<_> = rules::infos().collect();
     let rule_values: Vec<Value> = infos
         .iter()
@@ -116,7 +211,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .iter()
                 .position(|r| r.code == f.rule.code)
                 .unwrap_or(0);
-            result(report, f, index)
+            result(report, root, f, index)
         })
         .collect();
     let document = json!({
@@ -130,10 +225,30 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rule_values
             }},
+            // An input that could not be read makes the run unsuccessful: its findings are
+            // missing, and an empty result list must not read as a pass.
+            "invocations": [invocation(report)],
+            "originalUriBaseIds": { SRCROOT: { "uri": root.uri() } },
             "results": results,
             "columnKind": "unicodeCodePoints"
         }]
     });
     serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_names_drop_the_module_path_only() {
+        assert_eq!(
+            resource_name(r#"module.app["a.b"].module.db[0].aws_instance.web["x.y"]"#),
+            r#"aws_instance.web["x.y"]"#
+        );
+        assert_eq!(resource_name("module.m.data.aws_ami.x"), "data.aws_ami.x");
+        assert_eq!(resource_name("aws_instance.web"), "aws_instance.web");
+        assert_eq!(resource_name("module.x"), "module.x");
+    }
 }

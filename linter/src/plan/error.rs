@@ -26,7 +26,14 @@ impl Excerpt {
     /// The part of the line containing `offset`, at most [`EXCERPT_WIDTH`] bytes wide.
     pub fn around(name: &str, input: &str, offset: usize) -> Self {
         let offset = floor_boundary(input, offset.min(input.len()));
-        let line_start = input[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = match input[..offset].rfind('\n') {
+            Some(i) => i + 1,
+            // A byte-order mark is not part of the first line.
+            None if input.starts_with(super::BOM) && offset >= super::BOM.len_utf8() => {
+                super::BOM.len_utf8()
+            }
+            None => 0,
+        };
         let line_end = input[offset..]
             .find('\n')
             .map_or(input.len(), |i| offset + i);
@@ -148,9 +155,16 @@ pub enum PlanError {
 }
 
 impl PlanError {
-    pub(super) fn from_json(name: &str, text: &str, err: &serde_json::Error) -> Self {
+    /// An error of parsing `text[json]` (the JSON within the input), placed in `text`.
+    pub(super) fn from_json(
+        name: &str,
+        text: &str,
+        json: std::ops::Range<usize>,
+        err: &serde_json::Error,
+    ) -> Self {
         use serde_json::error::Category;
-        let offset = line_column_to_offset(text, err.line(), err.column());
+        let base = json.start;
+        let offset = base + line_column_to_offset(&text[json.clone()], err.line(), err.column());
         let excerpt = Excerpt::around(name, text, offset);
         let (line, column) = excerpt.position();
         let raw = err.to_string();
@@ -163,7 +177,7 @@ impl PlanError {
             Category::Eof => (
                 format!(
                     "truncated JSON: the input ends at byte {} ({message})",
-                    text.len()
+                    json.end
                 ),
                 "input ends here".to_owned(),
                 format!(
@@ -173,9 +187,16 @@ impl PlanError {
             Category::Syntax => (
                 format!("not valid JSON: {message}"),
                 message.clone(),
-                format!(
-                    "expected the output of `terraform show -json`, not the human-readable plan; run `{HOW_TO_MAKE_A_PLAN}`"
-                ),
+                if text[base..].trim_start().starts_with('{') {
+                    // JSON that breaks off into something else: damaged, not the wrong command.
+                    format!(
+                        "the plan JSON is damaged at this point (edited, or mixed with other output?); regenerate it: `{HOW_TO_MAKE_A_PLAN}`"
+                    )
+                } else {
+                    format!(
+                        "expected the output of `terraform show -json`, not the human-readable plan; run `{HOW_TO_MAKE_A_PLAN}`"
+                    )
+                },
             ),
             Category::Data | Category::Io => (
                 format!("not a valid plan: {message}"),

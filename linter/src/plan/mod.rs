@@ -352,15 +352,22 @@ pub const HOW_TO_MAKE_A_PLAN: &str =
     "terraform plan -out=tfplan && terraform show -json tfplan > plan.json";
 
 /// Parses a plan from `text`. `name` is used in diagnostics.
+///
+/// A byte-order mark and the lines CI wrappers add around the JSON (see
+/// [`strip_wrapper_noise`]) are skipped; offsets and positions, in findings and errors alike,
+/// are those of `text` as given.
 pub fn parse<'a>(name: &str, text: &'a str) -> Result<Plan<'a>, PlanError> {
+    let whole = text;
+    let range = strip_wrapper_noise(whole);
+    let text = &whole[range.clone()];
     if text.trim().is_empty() {
         return Err(PlanError::Empty {
             name: name.to_owned(),
-            len: text.len(),
+            len: whole.len(),
         });
     }
-    let raw: RawPlan<'a> =
-        serde_json::from_str(text).map_err(|e| PlanError::from_json(name, text, &e))?;
+    let raw: RawPlan<'a> = serde_json::from_str(text)
+        .map_err(|e| PlanError::from_json(name, whole, range.clone(), &e))?;
 
     let looks_like_plan = raw.resource_changes.is_some()
         || raw.planned_values.is_some()
@@ -402,11 +409,12 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<Plan<'a>, PlanError> {
         );
     }
 
-    let base = text.as_ptr().addr();
+    // Offsets are measured from the start of the whole input, not of the JSON within it.
+    let base = whole.as_ptr().addr();
     let convert = |list: Option<Vec<RawResourceChange<'a>>>| -> Result<Vec<_>, PlanError> {
         list.unwrap_or_default()
             .into_iter()
-            .map(|rc| ResourceChange::from_raw(rc, base, name, text))
+            .map(|rc| ResourceChange::from_raw(rc, base, name, whole))
             .collect()
     };
     Ok(Plan {
@@ -464,13 +472,23 @@ impl<'a> ResourceChange<'a> {
     }
 }
 
+/// A UTF-8 byte-order mark (Windows tools write one; JSON parsers may ignore it).
+pub const BOM: char = '\u{FEFF}';
+
 /// Strips what CI wrappers add around `terraform show -json` output: hashicorp/setup-terraform's
-/// wrapper prints a `[command]…` line first and `::debug::…` lines after the JSON.
+/// wrapper prints a `[command]…` line first and `::debug::…` lines after the JSON; and a
+/// leading byte-order mark.
 /// Returns the byte range of the JSON document, or the whole text when nothing was added.
 pub fn strip_wrapper_noise(text: &str) -> std::ops::Range<usize> {
-    let mut start = 0;
-    if text.starts_with("[command]") {
-        start = text.find('\n').map_or(text.len(), |i| i + 1);
+    let mut start = if text.starts_with(BOM) {
+        BOM.len_utf8()
+    } else {
+        0
+    };
+    if text[start..].starts_with("[command]") {
+        start = text[start..]
+            .find('\n')
+            .map_or(text.len(), |i| start + i + 1);
     }
     let mut end = text.len();
     loop {
@@ -519,5 +537,22 @@ mod tests {
         let range = strip_wrapper_noise(text);
         assert_eq!(text[range].trim(), "{\"a\":1}");
         assert_eq!(strip_wrapper_noise("{}"), 0..2);
+        assert_eq!(strip_wrapper_noise("\u{FEFF}{}"), 3..5);
+    }
+
+    #[test]
+    fn positions_count_the_wrapper_lines_and_the_byte_order_mark() {
+        // An error in the JSON after a `[command]` line is on the file's line 4, not 3.
+        let text = "[command]terraform show -json tfplan\n{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [ x ]\n}\n::debug::exitcode: 0\n";
+        let err = parse("wrapped.json", text).unwrap_err();
+        assert!(err.to_string().starts_with("wrapped.json:4:25:"), "{err}");
+        assert_eq!(&text[err.offset().unwrap()..][..1], "x");
+        // A byte-order mark is skipped, and offsets still index the input as given.
+        let text = "\u{FEFF}{\"format_version\":\"1.2\",\"resource_changes\":[{\"address\":\"a.b\",\"type\":\"a\",\"name\":\"b\",\"change\":{\"actions\":[\"no-op\"]}}]}";
+        let plan = parse("bom.json", text).unwrap();
+        let rc = &plan.resource_changes[0];
+        assert!(text[rc.offset..].starts_with("\"a.b\""));
+        let err = parse("bom.json", "\u{FEFF}{\"format_version\": x}").unwrap_err();
+        assert!(err.to_string().starts_with("bom.json:1:20:"), "{err}");
     }
 }

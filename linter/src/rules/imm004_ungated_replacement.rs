@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
-use crate::rules::util::{blocks, int_at, str_at};
+use crate::rules::util::{SensitiveNodes, blocks, int_at};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
 
 declare_rule! {
@@ -68,7 +68,11 @@ fn is_zero_duration(text: &str) -> bool {
 }
 
 /// Why the replacement is ungated, and the attribute that says so.
-fn ungated(type_name: &str, after: &Value) -> Option<(String, &'static str)> {
+fn ungated(
+    type_name: &str,
+    after: &Value,
+    sensitive: &SensitiveNodes,
+) -> Option<(String, &'static str)> {
     match type_name {
         "immutable_fleet" => {
             let gate = blocks(after, "health_check");
@@ -81,10 +85,14 @@ fn ungated(type_name: &str, after: &Value) -> Option<(String, &'static str)> {
             })
         }
         "aws_autoscaling_group" => {
-            let timeout = str_at(after, "wait_for_capacity_timeout")?;
+            let node = after.get("wait_for_capacity_timeout")?;
+            let timeout = node.as_str()?;
             is_zero_duration(timeout).then(|| {
                 (
-                    format!("wait_for_capacity_timeout = \"{timeout}\" skips every capacity and ELB health wait"),
+                    format!(
+                        "wait_for_capacity_timeout = {} skips every capacity and ELB health wait",
+                        sensitive.quote(node, timeout)
+                    ),
                     "wait_for_capacity_timeout",
                 )
             })
@@ -116,7 +124,8 @@ impl Rule for UngatedReplacement {
         let Some(after) = rc.change.after_value() else {
             return;
         };
-        let Some((why, path)) = ungated(&rc.type_name, &after) else {
+        let sensitive = SensitiveNodes::of(&after, &rc.change);
+        let Some((why, path)) = ungated(&rc.type_name, &after, &sensitive) else {
             return;
         };
         let message = format!(
@@ -152,6 +161,8 @@ mod tests {
 
     #[test]
     fn gates() {
+        let none = SensitiveNodes::default();
+        let ungated = |t: &str, v: &Value| ungated(t, v, &none);
         assert!(
             ungated(
                 "immutable_fleet",

@@ -11,9 +11,10 @@ declare_rule! {
     /// and that opens TCP port 22 to the whole internet (`0.0.0.0/0` or `::/0`, Azure's `*`
     /// and `Internet`). It reads the planned values of:
     ///
-    /// - AWS: `aws_security_group` (inline `ingress`), `aws_security_group_rule`,
-    ///   `aws_vpc_security_group_ingress_rule`, `aws_network_acl_rule`;
-    /// - GCP: `google_compute_firewall`;
+    /// - AWS: `aws_security_group` and `aws_default_security_group` (inline `ingress`),
+    ///   `aws_security_group_rule`, `aws_vpc_security_group_ingress_rule`,
+    ///   `aws_network_acl_rule`;
+    /// - GCP: `google_compute_firewall` (unless `disabled`);
     /// - Azure: `azurerm_network_security_group` (inline `security_rule`),
     ///   `azurerm_network_security_rule`;
     /// - OpenStack: `openstack_networking_secgroup_rule_v2`;
@@ -63,10 +64,11 @@ declare_rule! {
 const SSH: i64 = 22;
 
 fn is_world(cidr: &str) -> bool {
-    matches!(
-        cidr.trim(),
-        "0.0.0.0/0" | "::/0" | "*" | "Internet" | "Any" | "any" | "0.0.0.0"
-    )
+    let cidr = cidr.trim();
+    // Azure's service tags are case-insensitive.
+    matches!(cidr, "0.0.0.0/0" | "::/0" | "*" | "0.0.0.0")
+        || cidr.eq_ignore_ascii_case("Internet")
+        || cidr.eq_ignore_ascii_case("Any")
 }
 
 fn any_world(cidrs: &[&str]) -> bool {
@@ -84,6 +86,11 @@ fn is_tcp(protocol: Option<&str>) -> bool {
     }
 }
 
+/// Every protocol, which on AWS means every port whatever `from_port`/`to_port` say.
+fn is_all_protocols(protocol: Option<&str>) -> bool {
+    protocol.is_some_and(|p| matches!(p.trim().to_ascii_lowercase().as_str(), "-1" | "all"))
+}
+
 /// An AWS-style rule object (`from_port`, `to_port`, `protocol`, CIDR lists).
 fn aws_rule_open(rule: &Value) -> bool {
     let protocol = str_at(rule, "protocol").or_else(|| str_at(rule, "ip_protocol"));
@@ -93,7 +100,9 @@ fn aws_rule_open(rule: &Value) -> bool {
     cidrs.extend(strings_at(rule, "cidr_ipv6"));
     let from = int_at(rule, "from_port");
     let to = int_at(rule, "to_port");
-    is_tcp(protocol) && range_contains(from, to, SSH) && any_world(&cidrs)
+    is_tcp(protocol)
+        && (is_all_protocols(protocol) || range_contains(from, to, SSH))
+        && any_world(&cidrs)
 }
 
 fn azure_rule_open(rule: &Value) -> bool {
@@ -101,6 +110,8 @@ fn azure_rule_open(rule: &Value) -> bool {
     let allow = str_at(rule, "access").is_none_or(|a| a.eq_ignore_ascii_case("Allow"));
     let mut ports = strings_at(rule, "destination_port_range");
     ports.extend(strings_at(rule, "destination_port_ranges"));
+    // The provider stores the unused one of the pair as "" (an empty spec would mean "all").
+    ports.retain(|p| !p.trim().is_empty());
     let mut sources = strings_at(rule, "source_address_prefix");
     sources.extend(strings_at(rule, "source_address_prefixes"));
     inbound
@@ -149,7 +160,9 @@ fn open_rules(type_name: &str, after: &Value) -> Vec<String> {
         }
     };
     match type_name {
-        "aws_security_group" => indexed("ingress", blocks(after, "ingress"), &aws_rule_open),
+        "aws_security_group" | "aws_default_security_group" => {
+            indexed("ingress", blocks(after, "ingress"), &aws_rule_open)
+        }
         "aws_security_group_rule" => {
             whole(str_at(after, "type") == Some("ingress") && aws_rule_open(after))
         }
@@ -166,7 +179,8 @@ fn open_rules(type_name: &str, after: &Value) -> Vec<String> {
             let ingress =
                 str_at(after, "direction").is_none_or(|d| d.eq_ignore_ascii_case("INGRESS"));
             let world = any_world(&strings_at(after, "source_ranges"));
-            if !ingress || !world {
+            let disabled = after.get("disabled").and_then(Value::as_bool) == Some(true);
+            if !ingress || !world || disabled {
                 return Vec::new();
             }
             indexed("allow", blocks(after, "allow"), &|a: &Value| {
@@ -247,6 +261,7 @@ fn open_rules(type_name: &str, after: &Value) -> Vec<String> {
 /// Types this rule reads; the others are skipped without parsing their values.
 const FIREWALL_TYPES: &[&str] = &[
     "aws_security_group",
+    "aws_default_security_group",
     "aws_security_group_rule",
     "aws_vpc_security_group_ingress_rule",
     "aws_network_acl_rule",
@@ -334,5 +349,30 @@ mod tests {
         );
         let ali = json!({"type": "ingress", "ip_protocol": "tcp", "port_range": "22/22", "cidr_ip": "0.0.0.0/0"});
         assert_eq!(open_rules("alicloud_security_group_rule", &ali).len(), 1);
+    }
+
+    #[test]
+    fn azure_unused_port_field_gcp_disabled_and_aws_all_protocols() {
+        // `destination_port_range` is "" when `destination_port_ranges` is used.
+        let nsg = json!({"security_rule": [{"direction": "Inbound", "access": "Allow",
+            "protocol": "Tcp", "destination_port_range": "", "destination_port_ranges": ["80", "443"],
+            "source_address_prefix": "*", "source_address_prefixes": []}]});
+        assert!(open_rules("azurerm_network_security_group", &nsg).is_empty());
+        let rule = json!({"direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+            "destination_port_range": "22", "source_address_prefix": "internet"});
+        assert_eq!(open_rules("azurerm_network_security_rule", &rule).len(), 1);
+        let fw = json!({"direction": "INGRESS", "disabled": true, "source_ranges": ["0.0.0.0/0"],
+            "allow": [{"protocol": "tcp", "ports": ["22"]}]});
+        assert!(open_rules("google_compute_firewall", &fw).is_empty());
+        let default = json!({"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp",
+            "cidr_blocks": ["0.0.0.0/0"]}]});
+        assert_eq!(
+            open_rules("aws_default_security_group", &default),
+            vec!["ingress[0]".to_owned()]
+        );
+        // Protocol -1 opens every port, whatever the port fields say.
+        let all = json!({"type": "ingress", "from_port": 80, "to_port": 80, "protocol": "-1",
+            "cidr_blocks": ["0.0.0.0/0"]});
+        assert_eq!(open_rules("aws_security_group_rule", &all).len(), 1);
     }
 }

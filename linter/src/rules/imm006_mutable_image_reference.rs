@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
-use crate::rules::util::{blocks, str_at};
+use crate::rules::util::{SENSITIVE_VALUE, SensitiveNodes, blocks};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
 
 declare_rule! {
@@ -17,11 +17,13 @@ declare_rule! {
     ///   `aws_ecs_task_definition` (inside `container_definitions`), Kubernetes workloads,
     ///   `docker_container`, `google_cloud_run_service`, `google_cloud_run_v2_service`,
     ///   `azurerm_container_group` and `aws_lambda_function` (`image_uri`);
-    /// - Azure marketplace images with `version = "latest"` (`source_image_reference`);
+    /// - Azure marketplace images with `version = "latest"` (`source_image_reference`,
+    ///   `storage_image_reference`);
     /// - GCP boot disks created from an image family (`…/family/…`).
     ///
     /// Values known only after apply (e.g. `aws_launch_template.x.latest_version` before the
-    /// template exists) are not flagged: once known they are concrete versions.
+    /// template exists) are not flagged: once known they are concrete versions. A sensitive
+    /// value is flagged all the same, but the finding does not quote it.
     ///
     /// ### Why is this bad?
     /// "Every instance runs a known version of a known image" needs an immutable reference.
@@ -79,15 +81,56 @@ fn mutable_version(version: &str) -> bool {
 struct Hit {
     path: String,
     what: String,
+    /// The value is sensitive: `what` does not quote it.
+    sensitive: bool,
 }
 
-fn launch_template_hits(after: &Value, type_name: &str, hits: &mut Vec<Hit>) {
+/// Collects hits; values are quoted only when they are not sensitive.
+struct Hits<'s> {
+    sensitive: &'s SensitiveNodes,
+    list: Vec<Hit>,
+}
+
+impl Hits<'_> {
+    /// `node` is the string value the hit is about (for its sensitivity).
+    fn push(&mut self, path: String, node: &Value, what: impl FnOnce(&str) -> String) {
+        let text = node.as_str().unwrap_or_default();
+        let quoted = self.sensitive.quote(node, text);
+        self.list.push(Hit {
+            path,
+            what: what(&quoted),
+            sensitive: self.sensitive.contains(node),
+        });
+    }
+
+    /// A container image at `path`; `inside_sensitive` is set when the image sits in a
+    /// sensitive document (ECS `container_definitions`).
+    fn image(&mut self, path: String, node: &Value, inside_sensitive: bool) {
+        let Some(image) = node.as_str() else { return };
+        let Some(why) = mutable_container_image(image) else {
+            return;
+        };
+        let sensitive = inside_sensitive || self.sensitive.contains(node);
+        let shown = if sensitive {
+            SENSITIVE_VALUE.to_owned()
+        } else {
+            format!("\"{image}\"")
+        };
+        self.list.push(Hit {
+            path,
+            what: format!("container image {shown} {why}"),
+            sensitive,
+        });
+    }
+}
+
+fn launch_template_hits(after: &Value, type_name: &str, hits: &mut Hits<'_>) {
     let mut check = |path: String, spec: &Value| {
-        if let Some(v) = str_at(spec, "version").filter(|v| mutable_version(v)) {
-            hits.push(Hit {
-                path,
-                what: format!("launch template version \"{v}\""),
-            });
+        if let Some(node) = spec
+            .get("version")
+            .filter(|v| v.as_str().is_some_and(mutable_version))
+        {
+            hits.push(path, node, |v| format!("launch template version {v}"));
         }
     };
     match type_name {
@@ -126,17 +169,8 @@ fn launch_template_hits(after: &Value, type_name: &str, hits: &mut Vec<Hit>) {
     }
 }
 
-fn image_hit(path: String, image: &str, hits: &mut Vec<Hit>) {
-    if let Some(why) = mutable_container_image(image) {
-        hits.push(Hit {
-            path,
-            what: format!("container image \"{image}\" {why}"),
-        });
-    }
-}
-
 /// Container specs under Kubernetes workload specs, wherever the pod template sits.
-fn kubernetes_containers(value: &Value, path: &str, hits: &mut Vec<Hit>, depth: usize) {
+fn kubernetes_containers(value: &Value, path: &str, hits: &mut Hits<'_>, depth: usize) {
     if depth > 8 {
         return;
     }
@@ -155,8 +189,8 @@ fn kubernetes_containers(value: &Value, path: &str, hits: &mut Vec<Hit>, depth: 
         };
         if key == "container" || key == "init_container" {
             for (i, c) in child.as_array().into_iter().flatten().enumerate() {
-                if let Some(image) = str_at(c, "image") {
-                    image_hit(format!("{child_path}[{i}].image"), image, hits);
+                if let Some(image) = c.get("image") {
+                    hits.image(format!("{child_path}[{i}].image"), image, false);
                 }
             }
         } else {
@@ -170,14 +204,29 @@ fn kubernetes_containers(value: &Value, path: &str, hits: &mut Vec<Hit>, depth: 
     }
 }
 
-fn hits_for(type_name: &str, after: &Value) -> Vec<Hit> {
-    let mut hits = Vec::new();
+fn hits_for(type_name: &str, after: &Value, sensitive: &SensitiveNodes) -> Vec<Hit> {
+    let mut hits = Hits {
+        sensitive,
+        list: Vec::new(),
+    };
     launch_template_hits(after, type_name, &mut hits);
+    container_hits(after, type_name, &mut hits);
+    machine_image_hits(after, type_name, &mut hits);
+    hits.list
+}
+
+/// Container images, wherever each type keeps them.
+fn container_hits(after: &Value, type_name: &str, hits: &mut Hits<'_>) {
     match type_name {
         "aws_ecs_task_definition" => {
             // container_definitions is a JSON document inside a string.
-            let defs = str_at(after, "container_definitions")
+            let Some(document) = after.get("container_definitions") else {
+                return;
+            };
+            let defs = document
+                .as_str()
                 .and_then(|s| serde_json::from_str::<Value>(s).ok());
+            let inside_sensitive = hits.sensitive.contains(document);
             for (i, def) in defs
                 .as_ref()
                 .and_then(Value::as_array)
@@ -185,30 +234,33 @@ fn hits_for(type_name: &str, after: &Value) -> Vec<Hit> {
                 .flatten()
                 .enumerate()
             {
-                if let Some(image) = str_at(def, "image") {
-                    image_hit(
+                if let Some(image) = def.get("image") {
+                    hits.image(
                         format!("container_definitions[{i}].image"),
                         image,
-                        &mut hits,
+                        inside_sensitive,
                     );
                 }
             }
         }
         "aws_lambda_function" => {
-            if let Some(image) = str_at(after, "image_uri").filter(|s| !s.is_empty()) {
-                image_hit("image_uri".to_owned(), image, &mut hits);
+            if let Some(image) = after.get("image_uri") {
+                hits.image("image_uri".to_owned(), image, false);
             }
         }
         "docker_container" => {
             // Usually a sha256 image ID from docker_image; a repository name is mutable.
-            if let Some(image) = str_at(after, "image").filter(|s| !s.starts_with("sha256:")) {
-                image_hit("image".to_owned(), image, &mut hits);
+            if let Some(image) = after
+                .get("image")
+                .filter(|v| v.as_str().is_some_and(|s| !s.starts_with("sha256:")))
+            {
+                hits.image("image".to_owned(), image, false);
             }
         }
         "azurerm_container_group" => {
             for (i, c) in blocks(after, "container").into_iter().enumerate() {
-                if let Some(image) = str_at(c, "image") {
-                    image_hit(format!("container[{i}].image"), image, &mut hits);
+                if let Some(image) = c.get("image") {
+                    hits.image(format!("container[{i}].image"), image, false);
                 }
             }
         }
@@ -217,29 +269,45 @@ fn hits_for(type_name: &str, after: &Value) -> Vec<Hit> {
             // Cloud Run spells the list `containers`.
             collect_named(after, "containers", "", &mut renamed, 0);
             for (path, c) in renamed {
-                if let Some(image) = str_at(c, "image") {
-                    image_hit(format!("{path}.image"), image, &mut hits);
+                if let Some(image) = c.get("image") {
+                    hits.image(format!("{path}.image"), image, false);
+                }
+            }
+        }
+        "kubernetes_manifest" => {
+            // A raw manifest: Kubernetes' own camelCase names, objects rather than blocks.
+            let mut found = Vec::new();
+            if let Some(manifest) = after.get("manifest") {
+                collect_named(manifest, "containers", "manifest", &mut found, 0);
+                collect_named(manifest, "initContainers", "manifest", &mut found, 0);
+            }
+            for (path, c) in found {
+                if let Some(image) = c.get("image") {
+                    hits.image(format!("{path}.image"), image, false);
                 }
             }
         }
         t if t.starts_with("kubernetes_") => {
-            kubernetes_containers(
-                after.get("spec").unwrap_or(&Value::Null),
-                "spec",
-                &mut hits,
-                0,
-            );
+            kubernetes_containers(after.get("spec").unwrap_or(&Value::Null), "spec", hits, 0);
         }
+        _ => {}
+    }
+}
+
+/// VM images named by something that moves: Azure `latest`, GCP image families.
+fn machine_image_hits(after: &Value, type_name: &str, hits: &mut Hits<'_>) {
+    match type_name {
         t if t.starts_with("azurerm_") && t.contains("virtual_machine") => {
-            for r in blocks(after, "source_image_reference")
-                .into_iter()
-                .chain(blocks(after, "storage_image_reference"))
-            {
-                if str_at(r, "version").is_some_and(|v| v.eq_ignore_ascii_case("latest")) {
-                    hits.push(Hit {
-                        path: "source_image_reference.version".to_owned(),
-                        what: "marketplace image version \"latest\"".to_owned(),
-                    });
+            for block in ["source_image_reference", "storage_image_reference"] {
+                for r in blocks(after, block) {
+                    if let Some(node) = r
+                        .get("version")
+                        .filter(|v| v.as_str().is_some_and(|v| v.eq_ignore_ascii_case("latest")))
+                    {
+                        hits.push(format!("{block}.version"), node, |v| {
+                            format!("marketplace image version {v}")
+                        });
+                    }
                 }
             }
         }
@@ -256,17 +324,16 @@ fn hits_for(type_name: &str, after: &Value) -> Vec<Hit> {
                         .map(|d| ("disk.source_image", d, "source_image")),
                 );
             for (path, params, key) in disks {
-                if let Some(image) = str_at(params, key).filter(|i| i.contains("/family/")) {
-                    hits.push(Hit {
-                        path: path.to_owned(),
-                        what: format!("image family \"{image}\""),
-                    });
+                if let Some(node) = params
+                    .get(key)
+                    .filter(|i| i.as_str().is_some_and(|i| i.contains("/family/")))
+                {
+                    hits.push(path.to_owned(), node, |v| format!("image family {v}"));
                 }
             }
         }
         _ => {}
     }
-    hits
 }
 
 /// Every array named `name` (with its path), for nested container lists.
@@ -339,7 +406,8 @@ impl Rule for MutableImageReference {
         let Some(after) = rc.change.after_value() else {
             return;
         };
-        let hits = hits_for(&rc.type_name, &after);
+        let sensitive = SensitiveNodes::of(&after, &rc.change);
+        let hits = hits_for(&rc.type_name, &after, &sensitive);
         if hits.is_empty() {
             return;
         }
@@ -350,7 +418,7 @@ impl Rule for MutableImageReference {
             .map(|h| PathReport {
                 path: h.path,
                 known_after_apply: false,
-                sensitive: false,
+                sensitive: h.sensitive,
             })
             .collect();
         out.push(
@@ -363,6 +431,7 @@ impl Rule for MutableImageReference {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use serde_json::json;
 
@@ -378,22 +447,87 @@ mod tests {
 
     #[test]
     fn ecs_and_kubernetes() {
+        let none = SensitiveNodes::default();
         let ecs = json!({"container_definitions": "[{\"name\":\"a\",\"image\":\"app:latest\"},{\"image\":\"b:2\"}]"});
-        let hits = hits_for("aws_ecs_task_definition", &ecs);
+        let hits = hits_for("aws_ecs_task_definition", &ecs, &none);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].path, "container_definitions[0].image");
         let k8s =
             json!({"spec": [{"template": [{"spec": [{"container": [{"image": "busybox"}]}]}]}]});
-        let hits = hits_for("kubernetes_deployment_v1", &k8s);
+        let hits = hits_for("kubernetes_deployment_v1", &k8s, &none);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].path, "spec.template.spec.container[0].image");
     }
 
     #[test]
     fn launch_template_versions() {
+        let none = SensitiveNodes::default();
         let asg = json!({"launch_template": [{"id": "lt-1", "version": "$Latest"}]});
-        assert_eq!(hits_for("aws_autoscaling_group", &asg).len(), 1);
+        assert_eq!(hits_for("aws_autoscaling_group", &asg, &none).len(), 1);
         let pinned = json!({"launch_template": [{"id": "lt-1", "version": "3"}]});
-        assert!(hits_for("aws_autoscaling_group", &pinned).is_empty());
+        assert!(hits_for("aws_autoscaling_group", &pinned, &none).is_empty());
+    }
+
+    /// Hits over the first resource change of a one-resource plan.
+    fn plan_hits(type_name: &str, after: &str, after_sensitive: &str) -> Vec<Hit> {
+        let text = format!(
+            r#"{{"format_version":"1.2","resource_changes":[{{"address":"{type_name}.x","type":"{type_name}","name":"x","change":{{"actions":["create"],"before":null,"after":{after},"after_sensitive":{after_sensitive}}}}}]}}"#
+        );
+        let plan = crate::plan::parse("p.json", &text).unwrap();
+        let change = &plan.resource_changes[0].change;
+        let after = change.after_value().unwrap();
+        let sensitive = SensitiveNodes::of(&after, change);
+        hits_for(type_name, &after, &sensitive)
+    }
+
+    #[test]
+    fn sensitive_images_are_flagged_without_their_value() {
+        let hits = plan_hits(
+            "kubernetes_deployment_v1",
+            r#"{"spec":[{"template":[{"spec":[{"container":[{"image":"corp.example:5000/app"}]}]}]}]}"#,
+            r#"{"spec":[{"template":[{"spec":[{"container":[{"image":true}]}]}]}]}"#,
+        );
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].sensitive);
+        assert!(!hits[0].what.contains("corp.example"), "{}", hits[0].what);
+        // The whole resource sensitive, the image inside a JSON document in a string.
+        let hits = plan_hits(
+            "aws_ecs_task_definition",
+            r#"{"container_definitions":"[{\"image\":\"secret.example/app\"}]"}"#,
+            "true",
+        );
+        assert!(hits[0].sensitive && !hits[0].what.contains("secret.example"));
+        let hits = plan_hits(
+            "aws_autoscaling_group",
+            r#"{"launch_template":[{"version":"$Latest"}]}"#,
+            r#"{"launch_template":[{"version":true}]}"#,
+        );
+        assert_eq!(hits[0].what, "launch template version (sensitive value)");
+        // Not sensitive: quoted.
+        let hits = plan_hits("docker_container", r#"{"image":"nginx"}"#, "{}");
+        assert!(!hits[0].sensitive && hits[0].what.contains("\"nginx\""));
+    }
+
+    #[test]
+    fn kubernetes_manifest_containers_and_azure_storage_image_paths() {
+        let none = SensitiveNodes::default();
+        let manifest = json!({"manifest": {"spec": {"template": {"spec": {
+            "containers": [{"image": "nginx:1.27"}, {"image": "busybox"}],
+            "initContainers": [{"image": "alpine:latest"}]
+        }}}}});
+        let paths: Vec<String> = hits_for("kubernetes_manifest", &manifest, &none)
+            .into_iter()
+            .map(|h| h.path)
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                "manifest.spec.template.spec.containers[1].image".to_owned(),
+                "manifest.spec.template.spec.initContainers[0].image".to_owned()
+            ]
+        );
+        let vm = json!({"storage_image_reference": [{"version": "latest"}]});
+        let hits = hits_for("azurerm_virtual_machine", &vm, &none);
+        assert_eq!(hits[0].path, "storage_image_reference.version");
     }
 }

@@ -1,5 +1,7 @@
 //! Small readers over planned values shared by several rules.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use crate::finding::PathReport;
@@ -54,6 +56,73 @@ pub fn change_paths(change: &Change<'_>) -> Vec<ChangedPath> {
     })
 }
 
+/// Which nodes of a planned value (`after`) are sensitive, from `after_sensitive`: a node
+/// marked `true` and everything below it. Rules that quote a value in a message ask here
+/// first, so a sensitive value is named but never printed.
+#[derive(Debug, Default)]
+pub struct SensitiveNodes {
+    /// Addresses of the `after` nodes that are sensitive. Only compared, never dereferenced.
+    nodes: HashSet<*const Value>,
+}
+
+impl SensitiveNodes {
+    /// Marks of `after` (which must outlive every lookup) from the change's `after_sensitive`.
+    pub fn of(after: &Value, change: &Change<'_>) -> Self {
+        let mut nodes = HashSet::new();
+        if let Some(marks) = parse_raw(change.after_sensitive) {
+            collect_sensitive(after, &marks, false, &mut nodes);
+        }
+        Self { nodes }
+    }
+
+    /// Whether `node` (a reference into the `after` given to [`Self::of`]) is sensitive.
+    pub fn contains(&self, node: &Value) -> bool {
+        self.nodes.contains(&std::ptr::from_ref(node))
+    }
+
+    /// `"value"` quoted, or `(sensitive value)` when `node` is sensitive.
+    pub fn quote(&self, node: &Value, text: &str) -> String {
+        if self.contains(node) {
+            SENSITIVE_VALUE.to_owned()
+        } else {
+            format!("\"{text}\"")
+        }
+    }
+}
+
+/// What a message says instead of a sensitive value.
+pub const SENSITIVE_VALUE: &str = "(sensitive value)";
+
+fn collect_sensitive(
+    value: &Value,
+    marks: &Value,
+    inherited: bool,
+    out: &mut HashSet<*const Value>,
+) {
+    let sensitive = inherited || matches!(marks, Value::Bool(true));
+    if sensitive {
+        out.insert(std::ptr::from_ref(value));
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                collect_sensitive(
+                    child,
+                    marks.get(key).unwrap_or(&Value::Null),
+                    sensitive,
+                    out,
+                );
+            }
+        }
+        Value::Array(list) => {
+            for (i, child) in list.iter().enumerate() {
+                collect_sensitive(child, marks.get(i).unwrap_or(&Value::Null), sensitive, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 pub fn reports(paths: &[ChangedPath]) -> Vec<PathReport> {
     paths.iter().map(PathReport::from).collect()
 }
@@ -95,6 +164,22 @@ pub fn port_spec_contains(spec: &str, port: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sensitive_nodes_cover_marked_subtrees_only() {
+        let after = json!({"a": {"b": "x", "c": "y"}, "l": ["p", "q"], "t": "open"});
+        let marks = json!({"a": {"b": true}, "l": true});
+        let mut nodes = HashSet::new();
+        collect_sensitive(&after, &marks, false, &mut nodes);
+        let sensitive = SensitiveNodes { nodes };
+        assert!(sensitive.contains(&after["a"]["b"]));
+        assert!(!sensitive.contains(&after["a"]["c"]));
+        assert!(sensitive.contains(&after["l"][1]));
+        assert!(!sensitive.contains(&after["t"]));
+        assert_eq!(sensitive.quote(&after["t"], "open"), "\"open\"");
+        assert_eq!(sensitive.quote(&after["l"][0], "p"), SENSITIVE_VALUE);
+    }
 
     #[test]
     fn port_specs() {

@@ -55,7 +55,7 @@ fn bad_inputs_are_exit_2_with_a_precise_diagnostic() {
         ("raw.tfstate", "state file, not a plan"),
         ("format_2.json", "format_version \"2.0\" is not supported"),
         ("does-not-exist.json", "cannot read does-not-exist.json"),
-        ("source", "cannot read source"),
+        ("source", "source is a directory, not a plan file"),
     ];
     for (input, needle) in cases {
         let out = process(&dir, &["--no-config", input], None);
@@ -306,12 +306,215 @@ fn source_locations_follow_local_modules() {
         None,
     );
     let stdout = text(&out.stdout);
+    // Relative to the repository root (`linter/tests/fixtures/source/…`), or to the working
+    // directory when the tree is not a Git checkout.
     assert!(
-        stdout.contains("::error file=source/modules/app/main.tf,line=6,col=1,"),
+        stdout.contains("source/modules/app/main.tf,line=6,col=1,"),
         "{stdout}"
     );
+    assert!(stdout.contains("source/main.tf,line=3,col=1,"), "{stdout}");
+    assert!(!stdout.contains("file=/"), "{stdout}");
+}
+
+/// A workflow step with `working-directory: infra` and `--source .`: GitHub resolves SARIF
+/// URIs and annotation paths against the repository root, so they must say `infra/main.tf`,
+/// percent-encoded where a URI needs it.
+#[test]
+fn sarif_and_annotation_paths_are_relative_to_the_repository_root() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    let infra = repo.path().join("my infra");
+    std::fs::create_dir_all(&infra).unwrap();
+    std::fs::copy(fixtures().join("source/main.tf"), infra.join("main.tf")).unwrap();
+    std::fs::create_dir_all(infra.join("modules/app")).unwrap();
+    std::fs::copy(
+        fixtures().join("source/modules/app/main.tf"),
+        infra.join("modules/app/main.tf"),
+    )
+    .unwrap();
+    let plan = fixtures().join("imm001_in_place_update.json");
+    let plan = plan.to_str().unwrap();
+    let github = process(
+        &infra,
+        &["--no-config", "--source", ".", "--format", "github", plan],
+        None,
+    );
+    let stdout = text(&github.stdout);
     assert!(
-        stdout.contains("::error file=source/main.tf,line=3,col=1,"),
+        stdout.contains("::error file=my infra/main.tf,line=3,col=1,"),
         "{stdout}"
     );
+    let sarif = process(
+        &infra,
+        &["--no-config", "--source", ".", "--format", "sarif", plan],
+        None,
+    );
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let run = &sarif["runs"][0];
+    let artifact = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], "my%20infra/main.tf");
+    assert_eq!(artifact["uriBaseId"], "%SRCROOT%");
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+    // The plan lies outside the repository: an absolute file URI.
+    let plan_only = process(&infra, &["--no-config", "--format", "sarif", plan], None);
+    let plan_only: serde_json::Value = serde_json::from_slice(&plan_only.stdout).unwrap();
+    let uri =
+        plan_only["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+            ["uri"]
+            .as_str()
+            .unwrap();
+    assert!(
+        uri.starts_with("file:///") && uri.ends_with("/imm001_in_place_update.json"),
+        "{uri}"
+    );
+}
+
+/// SARIF 2.1.0 requires a region to have a start, and a URI to be a URI: a finding from
+/// `configuration` with no resource change has no region; standard input has no artifact.
+#[test]
+fn sarif_locations_are_valid_without_a_position_or_a_file() {
+    let plan = r#"{"format_version":"1.2","resource_changes":[],"configuration":{"root_module":{"resources":[{"address":"aws_instance.gone","mode":"managed","type":"aws_instance","name":"gone","provisioners":[{"type":"remote-exec"}]}]}}}"#;
+    let out = process(
+        &fixtures(),
+        &["--no-config", "--format", "sarif", "-"],
+        Some(plan.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let location = &sarif["runs"][0]["results"][0]["locations"][0];
+    assert!(location.get("physicalLocation").is_none(), "{location}");
+    assert_eq!(
+        location["logicalLocations"][0]["fullyQualifiedName"],
+        "aws_instance.gone"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("plan.json"), plan).unwrap();
+    let out = process(
+        tmp.path(),
+        &["--no-config", "--format", "sarif", "plan.json"],
+        None,
+    );
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let physical = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], "plan.json");
+    assert!(physical.get("region").is_none(), "{physical}");
+}
+
+/// An input that could not be read leaves its findings out: SARIF says the run failed.
+#[test]
+fn sarif_reports_an_unsuccessful_run_when_an_input_is_bad() {
+    let out = process(
+        &fixtures(),
+        &[
+            "--no-config",
+            "--format",
+            "sarif",
+            "clean.json",
+            "empty.json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+}
+
+/// Windows tools write a UTF-8 byte-order mark, and Windows PowerShell 5's `>` writes UTF-16:
+/// both are read, and findings keep the file's line numbers.
+#[test]
+fn byte_order_marks_and_utf16_plans_are_read() {
+    let plan =
+        std::fs::read_to_string(fixtures().join("imm002_destroy_before_create.json")).unwrap();
+    let expected = process(
+        &fixtures(),
+        &[
+            "--no-config",
+            "--format",
+            "json",
+            "imm002_destroy_before_create.json",
+        ],
+        None,
+    );
+    let expected: serde_json::Value = serde_json::from_slice(&expected.stdout).unwrap();
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(plan.as_bytes());
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in plan.replace('\n', "\r\n").encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    for (name, bytes) in [("bom", bom), ("utf-16", utf16)] {
+        let out = process(
+            &fixtures(),
+            &["--no-config", "--format", "json", "-"],
+            Some(&bytes),
+        );
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["findings"].as_array().unwrap().len(), 3, "{name}");
+        for (got, want) in json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(expected["findings"].as_array().unwrap())
+        {
+            assert_eq!(got["address"], want["address"], "{name}");
+            assert_eq!(got["plan"]["line"], want["plan"]["line"], "{name}");
+            assert_eq!(got["plan"]["column"], want["plan"]["column"], "{name}");
+        }
+    }
+}
+
+/// A syntax error in plan JSON that hashicorp/setup-terraform's wrapper surrounded with its
+/// own lines is reported at the file's line, not the JSON's.
+#[test]
+fn syntax_errors_after_wrapper_lines_point_at_the_file_line() {
+    let wrapped = "[command]/usr/bin/terraform show -json tfplan\n{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [ x ]\n}\n::debug::exitcode: 0\n";
+    let out = process(&fixtures(), &["--no-config", "-"], Some(wrapped.as_bytes()));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = flat(&out.stderr);
+    assert!(stderr.contains("<stdin>:4:25: not valid JSON"), "{stderr}");
+    // Damaged JSON is not blamed on the human-readable plan.
+    assert!(stderr.contains("damaged"), "{stderr}");
+}
+
+/// A plan that could not be read must not leave a report that looks like a pass: every
+/// format names it as a failure, not only the exit status.
+#[test]
+fn an_unread_input_never_looks_like_a_pass_in_any_format() {
+    for (format, needle) in [
+        ("human", "1 input could not be read: empty.json"),
+        ("json", "\"input_errors\": 1"),
+        ("sarif", "\"executionSuccessful\": false"),
+        (
+            "github",
+            "::error title=immutable-lint::empty.json could not be read",
+        ),
+        ("junit", "<error type=\"input\""),
+        ("markdown", "❌ 1 plan could not be read"),
+    ] {
+        let out = process(
+            &fixtures(),
+            &[
+                "--no-config",
+                "--format",
+                format,
+                "clean.json",
+                "empty.json",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains(needle), "{format}: {stdout}");
+        assert!(!stdout.contains("no findings"), "{format}: {stdout}");
+    }
 }

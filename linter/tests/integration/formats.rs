@@ -21,7 +21,14 @@ fn snapshot(name: &str, text: &str) {
     insta::with_settings!({
         snapshot_path => "snapshots",
         prepend_module_to_snapshot => false,
-        filters => vec![(env!("CARGO_PKG_VERSION"), "[VERSION]")],
+        filters => vec![
+            (env!("CARGO_PKG_VERSION"), "[VERSION]"),
+            // SARIF's originalUriBaseIds: the repository root, an absolute file URI.
+            (r#""uri": "file://[^"]*""#, r#""uri": "[SRCROOT]""#),
+            // Paths are relative to the Git work tree (the workspace root); without a `.git`
+            // (a source tarball) they are relative to the working directory, the crate root.
+            (r#"("uri": "|file=)linter/"#, "$1"),
+        ],
     }, {
         insta::assert_snapshot!(name, text);
     });
@@ -90,6 +97,38 @@ fn machine_formats_are_valid_documents() {
             .len(),
         7
     );
+    // Every result's ruleIndex names its rule; every region starts somewhere; every URI is
+    // one (no spaces, no backslashes).
+    for plan in [
+        "imm001_in_place_update",
+        "imm003_runtime_provisioner",
+        "imm005_ssh_open_to_world",
+    ] {
+        let sarif: serde_json::Value = serde_json::from_str(
+            &run(&[
+                "--no-config",
+                "--source",
+                &fixture("source"),
+                "--format",
+                "sarif",
+                &fixture(&format!("{plan}.json")),
+            ])
+            .stdout,
+        )
+        .unwrap();
+        let sarif_run = &sarif["runs"][0];
+        let rules = sarif_run["tool"]["driver"]["rules"].as_array().unwrap();
+        for result in sarif_run["results"].as_array().unwrap() {
+            let index = usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap();
+            assert_eq!(rules[index]["id"], result["ruleId"], "{result}");
+            let physical = &result["locations"][0]["physicalLocation"];
+            if let Some(region) = physical.get("region") {
+                assert!(region["startLine"].as_u64().unwrap() >= 1, "{result}");
+            }
+            let uri = physical["artifactLocation"]["uri"].as_str().unwrap();
+            assert!(!uri.contains([' ', '\\']), "{uri}");
+        }
+    }
     let junit = run(&["--no-config", "--format", "junit", &path]).stdout;
     assert!(junit.starts_with("<?xml") && junit.trim_end().ends_with("</testsuites>"));
 }
@@ -112,6 +151,45 @@ fn sensitive_values_never_reach_any_output() {
             r.stdout.contains("user_data"),
             "{format} should name the sensitive attribute"
         );
+    }
+}
+
+/// Every rule that quotes a value (IMM004 the timeout, IMM006 images, launch template
+/// versions, image families) must not quote a sensitive one. Every sensitive value of the
+/// fixture contains "SECRET".
+#[test]
+fn sensitive_values_quoted_by_rules_never_reach_any_output() {
+    for format in FORMATS {
+        let r = run(&[
+            "--no-config",
+            "--format",
+            format,
+            &fixture("sensitive_values.json"),
+        ]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        assert!(
+            !r.stdout.contains("SECRET"),
+            "{format} leaks:\n{}",
+            r.stdout
+        );
+        assert!(!r.stderr.contains("SECRET"), "{format} leaks on stderr");
+    }
+    let json: serde_json::Value = serde_json::from_str(
+        &run(&[
+            "--no-config",
+            "--format",
+            "json",
+            &fixture("sensitive_values.json"),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    // IMM001, IMM004, 5 × IMM006, IMM007: flagged all the same, values withheld.
+    assert_eq!(findings.len(), 8, "{findings:#?}");
+    for f in findings.iter().filter(|f| f["rule"] == "IMM006") {
+        assert_eq!(f["paths"][0]["sensitive"], true, "{f}");
+        assert!(f["message"].as_str().unwrap().contains("(sensitive value)"));
     }
 }
 

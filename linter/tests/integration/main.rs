@@ -3,6 +3,7 @@
 
 mod cli;
 mod docs;
+mod escaping;
 mod formats;
 mod robustness;
 mod util;
