@@ -19,6 +19,7 @@ mod endpoints;
 mod fault_proxy;
 mod harness;
 mod import;
+mod lint_real_plans;
 mod quickstart;
 mod replace;
 mod rollout;

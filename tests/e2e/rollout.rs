@@ -29,6 +29,8 @@ struct Rollout {
     faults: Faults,
     key: &'static str,
     fleet: Fleet,
+    /// Every `report_calls` so far, by label, written to `.e2e/api-calls/<scenario>.json`.
+    recorded: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Rollout {
@@ -49,6 +51,7 @@ impl Rollout {
             faults,
             key: access_key,
             fleet,
+            recorded: serde_json::Map::new(),
         }
     }
 
@@ -177,12 +180,24 @@ impl Rollout {
         assert!(replaces_because_of(change, "image_id"), "{change:#}");
     }
 
-    /// Prints (and returns the total of) this scenario's API calls.
-    fn report_calls(&self, label: &str) -> u64 {
-        self.faults
-            .report_calls(self.key, &format!("{} {label}", self.scenario.name))
-            .values()
-            .sum()
+    /// Prints this scenario's API calls since the last reset, records them in
+    /// `.e2e/api-calls/<scenario>.json` (for benchmarks; test output is captured unless
+    /// `--nocapture`), and returns their total.
+    fn report_calls(&mut self, label: &str) -> u64 {
+        let calls = self
+            .faults
+            .report_calls(self.key, &format!("{} {label}", self.scenario.name));
+        self.recorded
+            .insert(label.to_owned(), serde_json::to_value(&calls).unwrap());
+        let dir = e2e::scratch_dir().join("api-calls");
+        std::fs::create_dir_all(&dir).unwrap();
+        let record = serde_json::Value::Object(self.recorded.clone());
+        std::fs::write(
+            dir.join(format!("{}.json", self.scenario.name)),
+            serde_json::to_string_pretty(&record).unwrap(),
+        )
+        .unwrap();
+        calls.values().sum()
     }
 }
 
@@ -220,13 +235,31 @@ fn asg_instance_ids(asg: &AutoScalingGroup) -> Vec<String> {
     ids
 }
 
-/// Terraform's diagnostics as one line: box-drawing margins gone, whitespace collapsed, so a
-/// message wrapped at 78 columns can be searched for.
+/// Terraform's output as one line: box-drawing margins (with color) gone, whitespace
+/// collapsed, so a message wrapped at 78 columns can be searched for.
 fn flat(text: &str) -> String {
     text.replace('│', " ")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Terraform's diagnostics from an apply's stderr: everything but the `TF_LOG_PROVIDER` lines
+/// (which start with a timestamp, `2026-…T…`).
+fn diagnostics(output: &TfOutput) -> String {
+    let is_log = |line: &str| {
+        line.get(..11).is_some_and(|head| {
+            head.as_bytes()[..4].iter().all(u8::is_ascii_digit) && head.ends_with('T')
+        })
+    };
+    output
+        .stderr
+        .lines()
+        .filter(|line| !is_log(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
 }
 
 fn assert_mentions(output: &TfOutput, needles: &[&str]) {
@@ -362,6 +395,7 @@ fn rollout_unhealthy_during_bake_rolls_back() {
         &output,
         &needles.iter().map(String::as_str).collect::<Vec<_>>(),
     );
+    eprintln!("{}", diagnostics(&output));
     assert!(
         output
             .stderr
@@ -440,6 +474,7 @@ fn rollout_unhealthy_in_target_group_holds_until_timeout() {
             &output,
             &needles.iter().map(String::as_str).collect::<Vec<_>>(),
         );
+        eprintln!("{}", diagnostics(&output));
         rollout.report_calls(&format!("failed replace, targets {state}"));
         rollout.step(&format!(
             "rolled back after {:.1}s",
@@ -526,6 +561,7 @@ fn rollout_failed_scaling_activity_fails_fast() {
             message,
         ],
     );
+    eprintln!("{}", diagnostics(&output));
     rollout.report_calls("failed replace");
     rollout.faults.clear(rollout.key);
 
@@ -547,6 +583,9 @@ fn rollout_succeeds_despite_throttling() {
         "e2e-rollout-throttle",
         "e2e-ro-throttle",
     );
+    // Each injected throttle can cost the provider's SDK up to its 20 s max backoff (adaptive
+    // retries at a low request rate), so an apply may take minutes.
+    rollout.workdir.set_timeout(Duration::from_mins(10));
     let started = Instant::now();
     for service in [Service::AutoScaling, Service::Ec2] {
         rollout
@@ -590,6 +629,7 @@ fn rollout_converges_after_provider_sigkill() {
 
     rollout.step("image change with healthy_for 30s; kill -KILL the provider mid-gate");
     rollout.change_image(MOTO_AMI_2, "30s", "3m");
+    rollout.faults.reset_calls(rollout.key);
     let running = rollout
         .workdir
         .spawn(&["apply", "-auto-approve", "-input=false"]);
@@ -604,8 +644,9 @@ fn rollout_converges_after_provider_sigkill() {
     let providers = running.provider_pids();
     assert!(
         !providers.is_empty(),
-        "no provider process under terraform pid {}",
-        running.pid()
+        "no provider process under terraform pid {}; its children: {:?}",
+        running.pid(),
+        running.children()
     );
     let provider = providers[0];
     rollout.step(&format!(
@@ -619,6 +660,7 @@ fn rollout_converges_after_provider_sigkill() {
     assert!(killed.success());
     let output = running.wait();
     assert_ne!(output.code, Some(0), "terraform must fail\n{output}");
+    eprintln!("{}", diagnostics(&output));
     rollout.report_calls("interrupted replace");
 
     rollout.step("the old fleet still serves; the interrupted generation is left over");
@@ -682,7 +724,9 @@ fn rollout_interrupt_stops_and_rolls_back() {
     let started = Instant::now();
     let old = rollout.apply_first_generation();
 
-    rollout.step("image change with healthy_for 60s; SIGINT to terraform mid-gate");
+    rollout.step(
+        "image change with healthy_for 60s; Ctrl-C (SIGINT to terraform's processes) mid-gate",
+    );
     rollout.change_image(MOTO_AMI_2, "60s", "3m");
     rollout.faults.reset_calls(rollout.key);
     let running = rollout
@@ -713,6 +757,7 @@ fn rollout_interrupt_stops_and_rolls_back() {
             "Interrupted (Terraform was asked to stop)",
         ],
     );
+    eprintln!("{}", diagnostics(&output));
     rollout.report_calls("interrupted replace");
 
     rollout.assert_gone(&new_name, &new_ids);

@@ -84,17 +84,22 @@ impl Rule {
 
     /// In DescribeTargetHealth, every target whose id is not in `keep` is reported with
     /// `state` and `reason` (e.g. `unhealthy`/`Target.FailedHealthChecks`,
-    /// `initial`/`Elb.RegistrationInProgress`) and a description saying so.
+    /// `initial`/`Elb.RegistrationInProgress`) and the description AWS gives that reason.
     pub fn target_health(keep: &[String], state: &str, reason: &str) -> Self {
+        let description = match reason {
+            "Target.FailedHealthChecks" => "Health checks failed",
+            "Target.ResponseCodeMismatch" => "Health checks failed with these codes: [502]",
+            "Target.Timeout" => "Request timed out",
+            "Elb.RegistrationInProgress" => "Target registration is in progress",
+            "Elb.InitialHealthChecking" => "Initial health checks in progress",
+            other => other,
+        };
         Rule::kind("target_health")
             .service(Service::Elbv2)
             .with("keep", json!(keep))
             .with("state", json!(state))
             .with("reason", json!(reason))
-            .with(
-                "description",
-                json!(format!("{reason} (injected by the e2e fault proxy)")),
-            )
+            .with("description", json!(description))
     }
 
     /// DescribeScalingActivities answers with one `Failed` activity that started now, for the
@@ -274,6 +279,10 @@ mod tests {
             Rule::target_health(&["i-1".to_owned()], "initial", "Elb.RegistrationInProgress");
         assert_eq!(rule.to_json()["keep"], json!(["i-1"]));
         assert_eq!(rule.to_json()["service"], "elasticloadbalancing");
+        assert_eq!(
+            rule.to_json()["description"],
+            "Target registration is in progress"
+        );
     }
 
     #[test]

@@ -211,6 +211,12 @@ impl TerraformWorkdir {
             .map_or(TEST_ACCESS_KEY, String::as_str)
     }
 
+    /// Upper bound for each terraform command of this workdir (default 5 minutes, or
+    /// `E2E_TERRAFORM_TIMEOUT_SECS`); a longer environment setting wins.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = self.timeout.max(timeout);
+    }
+
     /// Sets (or replaces) one variable of the environment terraform runs with.
     pub fn set_env(&mut self, name: &str, value: &str) {
         self.env.insert(name.to_owned(), value.to_owned());
@@ -463,26 +469,38 @@ impl RunningTerraform {
         text_of(&self.stdout)
     }
 
-    /// Sends SIGINT to terraform, as Ctrl-C in a terminal would (Terraform then asks its
-    /// providers to Stop).
+    /// Ctrl-C as a terminal delivers it: SIGINT to terraform and every process below it, each
+    /// by PID. Terraform 1.0 runs under panicwrap: the process we started ignores SIGINT and a
+    /// child terraform does the work; that one asks its providers to Stop, and the providers
+    /// themselves must ignore the signal.
     pub fn interrupt(&self) {
-        signal_pid("-INT", self.pid());
+        interrupt_tree(self.pid());
     }
 
-    /// PIDs of the provider processes terraform runs now: its child processes whose executable
+    /// PIDs of the provider processes terraform runs now: processes below it whose executable
     /// is [`PROVIDER_BINARY`], newest first. Found through `/proc`, never by name alone.
     pub fn provider_pids(&self) -> Vec<u32> {
-        child_processes(self.pid())
+        self.children()
             .into_iter()
-            .filter(|(pid, _)| {
-                fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
-                    exe.file_name()
-                        .and_then(|name| name.to_str())
-                        // A binary rebuilt while it runs reads as "<name> (deleted)".
-                        .is_some_and(|name| name.starts_with(PROVIDER_BINARY))
-                })
+            .filter(|(_, exe)| {
+                exe.rsplit('/')
+                    .next()
+                    // A binary rebuilt while it runs reads as "<name> (deleted)".
+                    .is_some_and(|name| name.starts_with(PROVIDER_BINARY))
             })
             .map(|(pid, _)| pid)
+            .collect()
+    }
+
+    /// Every process below terraform with its executable, newest first.
+    pub fn children(&self) -> Vec<(u32, String)> {
+        descendants(self.pid())
+            .into_iter()
+            .map(|(pid, _)| {
+                let exe = fs::read_link(format!("/proc/{pid}/exe"))
+                    .map_or_else(|err| format!("<{err}>"), |exe| exe.display().to_string());
+                (pid, exe)
+            })
             .collect()
     }
 
@@ -519,6 +537,31 @@ impl RunningTerraform {
     }
 }
 
+/// SIGINT to `root` and every process below it, by PID.
+fn interrupt_tree(root: u32) {
+    signal_pid("-INT", root);
+    for (pid, _) in descendants(root) {
+        signal_pid("-INT", pid);
+    }
+}
+
+/// Every process below `root` (children, their children, …) with its start time, newest
+/// first.
+fn descendants(root: u32) -> Vec<(u32, u64)> {
+    let mut found = Vec::new();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for (pid, started_at) in child_processes(parent) {
+            if !found.iter().any(|&(seen, _)| seen == pid) {
+                parents.push(pid);
+                found.push((pid, started_at));
+            }
+        }
+    }
+    found.sort_by_key(|&(_, started_at)| std::cmp::Reverse(started_at));
+    found
+}
+
 /// Child processes of `parent` with their start times (clock ticks since boot), newest first.
 fn child_processes(parent: u32) -> Vec<(u32, u64)> {
     let Ok(entries) = fs::read_dir("/proc") else {
@@ -543,14 +586,18 @@ fn child_processes(parent: u32) -> Vec<(u32, u64)> {
     children
 }
 
-/// Waits for `child`; past `timeout` interrupts it (Terraform stops its providers on SIGINT),
-/// then kills it by PID. Returns `None` if it had to be stopped.
+/// Waits for `child`; past `timeout` interrupts it and everything below it (Terraform stops
+/// its providers on SIGINT), then kills them by PID. Returns `None` if it had to be stopped.
 fn wait_or_stop(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     if let Some(status) = wait_until(child, Instant::now() + timeout) {
         return Some(status);
     }
-    signal_pid("-INT", child.id());
+    interrupt_tree(child.id());
     if wait_until(child, Instant::now() + INTERRUPT_GRACE).is_none() {
+        // Newest (deepest) first: the provider, then the working terraform.
+        for (pid, _) in descendants(child.id()) {
+            signal_pid("-KILL", pid);
+        }
         let _ = child.kill();
         let _ = child.wait();
     }

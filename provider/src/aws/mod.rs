@@ -46,10 +46,12 @@ impl AwsClients {
     /// and applies the provider's settings on top. Must run inside a tokio runtime.
     pub async fn load(settings: &ClientSettings) -> Result<Self, String> {
         // Adaptive retries: rate-limits itself under throttling instead of hammering the API.
+        // The backoff cap also caps the rate limiter's delay, which at a provider's low
+        // request rate would otherwise grow to ~20 s per throttled call.
         let retry = RetryConfig::adaptive()
             .with_max_attempts(8)
             .with_initial_backoff(Duration::from_millis(200))
-            .with_max_backoff(Duration::from_secs(20));
+            .with_max_backoff(Duration::from_secs(3));
         let mut loader = aws_config::defaults(BehaviorVersion::v2026_01_12()).retry_config(retry);
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));

@@ -381,8 +381,15 @@ pub async fn create_generation(
         (name, generation, template_id)
     };
 
-    let gate = gate::Gate::new(clients, &spec.name, &name, desired, &spec.health)
-        .started(started, started_at);
+    let gate = gate::Gate::new(
+        clients,
+        &spec.name,
+        &name,
+        desired,
+        &spec.health,
+        &spec.target_group_arns,
+    )
+    .started(started, started_at);
     match gate.wait(stop).await {
         Ok(()) => {
             set_rollout(clients, &name, Rollout::Serving).await?;
@@ -663,11 +670,18 @@ pub async fn update_in_place(
         .unwrap_or(spec.min_size);
     let before = prior.int("desired_capacity").unwrap_or(0);
     if i64::from(desired) > before {
-        gate::Gate::new(clients, &spec.name, asg_name, desired, &spec.health)
-            .started(started, started_at)
-            .wait(stop)
-            .await
-            .map_err(Failure::ScaleOutGate)?;
+        gate::Gate::new(
+            clients,
+            &spec.name,
+            asg_name,
+            desired,
+            &spec.health,
+            &spec.target_group_arns,
+        )
+        .started(started, started_at)
+        .wait(stop)
+        .await
+        .map_err(Failure::ScaleOutGate)?;
     }
     Ok(desired)
 }

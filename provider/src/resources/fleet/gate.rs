@@ -128,6 +128,8 @@ pub struct Gate<'a> {
     desired: i32,
     required: usize,
     health: &'a HealthCheck,
+    /// The target groups the generation was attached to.
+    target_group_arns: &'a [String],
     /// Monotonic start, for the timeout.
     started: Instant,
     /// Wall-clock start, to ignore scaling activities older than this rollout.
@@ -141,6 +143,7 @@ impl<'a> Gate<'a> {
         asg_name: &'a str,
         desired: i32,
         health: &'a HealthCheck,
+        target_group_arns: &'a [String],
     ) -> Self {
         Self {
             clients,
@@ -149,6 +152,7 @@ impl<'a> Gate<'a> {
             desired,
             required: health.required_healthy(desired),
             health,
+            target_group_arns,
             started: Instant::now(),
             started_at: SystemTime::now(),
         }
@@ -266,11 +270,9 @@ impl<'a> Gate<'a> {
         tracing::info!(fleet = self.fleet, asg = self.asg_name, "{line}");
     }
 
+    /// Names and ports of the target groups the generation is attached to (one call).
     async fn target_groups(&self) -> Result<Vec<TargetGroup>, AwsError> {
-        let Some(group) = describe_group(self.clients, self.asg_name).await? else {
-            return Ok(Vec::new());
-        };
-        let arns = group.target_group_arns().to_vec();
+        let arns = self.target_group_arns.to_vec();
         if arns.is_empty() {
             return Ok(Vec::new());
         }
@@ -330,14 +332,17 @@ impl<'a> Gate<'a> {
                     .and_then(|h| h.state())
                     .map_or("unknown", TargetHealthStateEnum::as_str)
                     .to_owned();
-                let reason = health
-                    .and_then(|h| {
-                        h.description().or(h.reason().map(
-                            aws_sdk_elasticloadbalancingv2::types::TargetHealthReasonEnum::as_str,
-                        ))
-                    })
-                    .unwrap_or_default()
-                    .to_owned();
+                // "Target.FailedHealthChecks: Health checks failed": the code to search
+                // for, the description to read.
+                let code = health
+                    .and_then(|h| h.reason())
+                    .map(aws_sdk_elasticloadbalancingv2::types::TargetHealthReasonEnum::as_str);
+                let description = health.and_then(|h| h.description());
+                let reason = match (code, description) {
+                    (Some(c), Some(d)) => format!("{c}: {d}"),
+                    (Some(t), None) | (None, Some(t)) => t.to_owned(),
+                    (None, None) => String::new(),
+                };
                 target_health.insert((index, id.to_owned()), (state, reason));
             }
         }
