@@ -272,9 +272,9 @@ fn assert_mentions(output: &TfOutput, needles: &[&str]) {
     }
 }
 
-/// The provider's diagnostic summary for a rolled-back gate.
+/// The provider's diagnostic summary for a rolled-back gate of the fleet's second generation.
 fn rolled_back_summary(fleet: &str) -> String {
-    format!("Fleet {fleet}: new generation failed its health gate and was rolled back")
+    format!("Fleet {fleet}: new generation {fleet}-g2 failed its health gate and was rolled back")
 }
 
 /// Scenario 1: a healthy image change replaces the fleet; without `desired_capacity`, a fleet

@@ -34,6 +34,18 @@ const NOISY_TARGETS: [&str; 7] = [
     "tokio_util",
 ];
 
+/// AWS SDK crates log whole requests at TRACE, bodies included (a launch template's user
+/// data, which is sensitive); they log at most DEBUG unless RUST_LOG says otherwise.
+const AWS_SDK_TARGETS: [&str; 7] = [
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_sdk_ec2",
+    "aws_sdk_autoscaling",
+    "aws_sdk_elasticloadbalancingv2",
+    "aws_config",
+];
+
 /// The level Terraform asked for.
 ///
 /// `TF_LOG_PROVIDER` wins over `TF_LOG` (as in Terraform). Unset means INFO:
@@ -61,8 +73,10 @@ pub(crate) fn filter_directives(level: LevelFilter, rust_log: Option<&str>) -> S
         return rust_log.to_owned();
     }
     let noisy = level.min(LevelFilter::INFO);
+    let aws = level.min(LevelFilter::DEBUG);
     std::iter::once(level.to_string())
         .chain(NOISY_TARGETS.map(|target| format!("{target}={noisy}")))
+        .chain(AWS_SDK_TARGETS.map(|target| format!("{target}={aws}")))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -314,6 +328,10 @@ mod tests {
         assert!(directives.starts_with("trace,"), "{directives}");
         assert!(directives.contains("h2=info"), "{directives}");
         assert!(filter_directives(LevelFilter::WARN, None).contains("h2=warn"));
+        assert!(
+            directives.contains("aws_smithy_runtime=debug"),
+            "{directives}"
+        );
         assert_eq!(
             filter_directives(LevelFilter::INFO, Some("h2=trace")),
             "h2=trace"

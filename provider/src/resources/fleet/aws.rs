@@ -34,6 +34,8 @@ pub enum Failure {
     Conflict(String),
     /// The new generation failed its gate and was removed again (or removal failed too).
     Gate {
+        /// The generation's ASG name, e.g. `web-g4`.
+        generation: String,
         failure: GateFailure,
         rollback: Result<(), AwsError>,
     },
@@ -53,15 +55,19 @@ impl Failure {
             Self::Aws(_) => format!("Fleet {fleet}: AWS request failed"),
             Self::Conflict(_) => format!("Fleet {fleet}: name conflict"),
             Self::Gate {
-                rollback: Ok(()), ..
-            } => {
-                format!("Fleet {fleet}: new generation failed its health gate and was rolled back")
-            }
+                generation,
+                rollback: Ok(()),
+                ..
+            } => format!(
+                "Fleet {fleet}: new generation {generation} failed its health gate and was rolled back"
+            ),
             Self::Gate {
-                rollback: Err(_), ..
-            } => {
-                format!("Fleet {fleet}: new generation failed its health gate; rollback incomplete")
-            }
+                generation,
+                rollback: Err(_),
+                ..
+            } => format!(
+                "Fleet {fleet}: new generation {generation} failed its health gate; rollback incomplete"
+            ),
             Self::ScaleOutGate(_) => format!("Fleet {fleet}: scale-out failed its health gate"),
         }
     }
@@ -70,7 +76,9 @@ impl Failure {
         match self {
             Self::Aws(e) => e.to_string(),
             Self::Conflict(text) => text.clone(),
-            Self::Gate { failure, rollback } => {
+            Self::Gate {
+                failure, rollback, ..
+            } => {
                 let mut text = failure.to_string();
                 match rollback {
                     Ok(()) => text.push_str(
@@ -334,51 +342,9 @@ pub async fn create_generation(
             .clamp(spec.min_size, spec.max_size.max(spec.min_size))
     });
 
-    let (name, generation, template_id) = if let Some(g) = adoptable {
-        tracing::info!(fleet = %spec.name, "adopting {} left over by an interrupted rollout of the same configuration", g.name);
-        clients
-            .autoscaling
-            .update_auto_scaling_group()
-            .auto_scaling_group_name(&g.name)
-            .min_size(spec.min_size)
-            .max_size(spec.max_size)
-            .desired_capacity(desired)
-            .send()
-            .await
-            .map_err(aws_err("UpdateAutoScalingGroup"))?;
-        (
-            g.name.clone(),
-            g.generation,
-            g.launch_template_id.clone().unwrap_or_default(),
-        )
-    } else {
-        let generation = found.newest + 1;
-        let name = generation_name(&spec.name, generation);
-        if describe_group(clients, &name).await?.is_some() {
-            return Err(Failure::Conflict(format!(
-                "An Auto Scaling group named {name} already exists but does not carry the tags \
-                 of fleet {:?}. Rename the fleet or remove that group.",
-                spec.name
-            )));
-        }
-        tracing::info!(fleet = %spec.name, generation, desired, "creating new fleet generation {name}");
-        let template_id =
-            create_launch_template(clients, spec, &name, generation, &fingerprint).await?;
-        if let Err(e) = create_group(
-            clients,
-            spec,
-            &name,
-            &template_id,
-            generation,
-            &fingerprint,
-            desired,
-        )
-        .await
-        {
-            let _ = delete_launch_template(clients, &template_id).await;
-            return Err(e.into());
-        }
-        (name, generation, template_id)
+    let (name, generation, template_id) = match adoptable {
+        Some(leftover) => adopt(clients, spec, leftover, desired).await?,
+        None => launch(clients, spec, found.newest + 1, &fingerprint, desired).await?,
     };
 
     let gate = gate::Gate::new(
@@ -410,9 +376,79 @@ pub async fn create_generation(
                 &CancellationToken::new(),
             )
             .await;
-            Err(Failure::Gate { failure, rollback })
+            Err(Failure::Gate {
+                generation: name,
+                failure,
+                rollback,
+            })
         }
     }
+}
+
+/// Takes over a leftover generation built from the same configuration: sets its capacity;
+/// the caller gates it like a new one.
+async fn adopt(
+    clients: &AwsClients,
+    spec: &FleetSpec,
+    leftover: &Generation,
+    desired: i32,
+) -> Result<(String, i64, String), Failure> {
+    tracing::info!(
+        fleet = %spec.name,
+        "adopting {} left over by an interrupted rollout of the same configuration",
+        leftover.name
+    );
+    clients
+        .autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(&leftover.name)
+        .min_size(spec.min_size)
+        .max_size(spec.max_size)
+        .desired_capacity(desired)
+        .send()
+        .await
+        .map_err(aws_err("UpdateAutoScalingGroup"))?;
+    Ok((
+        leftover.name.clone(),
+        leftover.generation,
+        leftover.launch_template_id.clone().unwrap_or_default(),
+    ))
+}
+
+/// Creates generation `generation`: its launch template, then its ASG (removing the
+/// template again if the ASG cannot be created).
+async fn launch(
+    clients: &AwsClients,
+    spec: &FleetSpec,
+    generation: i64,
+    fingerprint: &str,
+    desired: i32,
+) -> Result<(String, i64, String), Failure> {
+    let name = generation_name(&spec.name, generation);
+    if describe_group(clients, &name).await?.is_some() {
+        return Err(Failure::Conflict(format!(
+            "An Auto Scaling group named {name} already exists but does not carry the tags \
+             of fleet {:?}. Rename the fleet or remove that group.",
+            spec.name
+        )));
+    }
+    tracing::info!(fleet = %spec.name, generation, desired, "creating new fleet generation {name}");
+    let template_id = create_launch_template(clients, spec, &name, generation, fingerprint).await?;
+    if let Err(e) = create_group(
+        clients,
+        spec,
+        &name,
+        &template_id,
+        generation,
+        fingerprint,
+        desired,
+    )
+    .await
+    {
+        let _ = delete_launch_template(clients, &template_id).await;
+        return Err(e.into());
+    }
+    Ok((name, generation, template_id))
 }
 
 async fn set_rollout(clients: &AwsClients, group: &str, rollout: Rollout) -> Result<(), AwsError> {
