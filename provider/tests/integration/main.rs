@@ -12,5 +12,6 @@
 
 mod fixture;
 mod lifecycle;
+mod plan_validity;
 mod planning;
 mod schema_and_validation;

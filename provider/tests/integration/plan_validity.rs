@@ -1,0 +1,207 @@
+//! Property test: whatever the configuration and prior state, the planned state obeys the
+//! rules Terraform checks ("Provider produced invalid plan", tfplugin5.md §3). Random
+//! configurations of `immutable_fleet` (nulls, unknowns, any values of the right type) and
+//! random prior states go through the protocol-free planner, with Terraform's own
+//! ProposedNewState merge in between.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use terraform_provider_immutable::framework::{
+    Attribute, Block, FrameworkServer, Nesting, Resource,
+};
+use terraform_provider_immutable::resources::fleet::Fleet;
+use tfplugin_cty::{Type, Value};
+
+/// A value of `ty` that may be null or (when `allow_unknown`) unknown.
+fn value_of(ty: &Type, allow_unknown: bool) -> BoxedStrategy<Value> {
+    let known: BoxedStrategy<Value> = match ty {
+        Type::String => prop_oneof![
+            Just(Value::string("web")),
+            Just(Value::string("ami-12c6146b")),
+            Just(Value::string("t3.micro")),
+            Just(Value::string("10m")),
+            "[a-z0-9-]{0,12}".prop_map(Value::string),
+        ]
+        .boxed(),
+        Type::Number => (-2i64..8).prop_map(Value::number).boxed(),
+        Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
+        Type::Set(_) => prop::collection::vec("subnet-[0-9a-f]{4}", 0..3)
+            .prop_map(|v| Value::set(v.into_iter().map(Value::string).collect()))
+            .boxed(),
+        Type::Map(_) => prop::collection::btree_map("[a-z]{1,4}", "[a-z]{0,4}", 0..3)
+            .prop_map(|m| Value::Map(m.into_iter().map(|(k, v)| (k, Value::string(v))).collect()))
+            .boxed(),
+        other => panic!("no generator for {other:?}"),
+    };
+    if allow_unknown {
+        prop_oneof![3 => known, 1 => Just(Value::Null), 1 => Just(Value::unknown())].boxed()
+    } else {
+        prop_oneof![3 => known, 1 => Just(Value::Null)].boxed()
+    }
+}
+
+/// A configuration: computed-only attributes are null, the rest random.
+fn config_of(block: &Block) -> BoxedStrategy<Value> {
+    let mut fields: Vec<(String, BoxedStrategy<Value>)> = block
+        .attributes
+        .iter()
+        .map(|a: &Attribute| {
+            let strategy = if a.computed && !a.optional {
+                Just(Value::Null).boxed()
+            } else {
+                value_of(&a.ty, true)
+            };
+            (a.name.clone(), strategy)
+        })
+        .collect();
+    for nested in &block.blocks {
+        assert_eq!(
+            nested.nesting,
+            Nesting::Single,
+            "generator covers single blocks only"
+        );
+        let inner = config_of(&nested.block);
+        fields.push((
+            nested.name.clone(),
+            prop_oneof![Just(Value::Null), inner].boxed(),
+        ));
+    }
+    object(fields)
+}
+
+/// A prior state: every attribute known (or null), as a previous apply would have left it.
+fn state_of(block: &Block) -> BoxedStrategy<Value> {
+    let mut fields: Vec<(String, BoxedStrategy<Value>)> = block
+        .attributes
+        .iter()
+        .map(|a| (a.name.clone(), value_of(&a.ty, false)))
+        .collect();
+    for nested in &block.blocks {
+        let inner = state_of(&nested.block);
+        fields.push((
+            nested.name.clone(),
+            prop_oneof![Just(Value::Null), inner].boxed(),
+        ));
+    }
+    object(fields)
+}
+
+fn object(fields: Vec<(String, BoxedStrategy<Value>)>) -> BoxedStrategy<Value> {
+    let (names, strategies): (Vec<String>, Vec<BoxedStrategy<Value>>) = fields.into_iter().unzip();
+    strategies
+        .prop_map(move |values| Value::Object(names.iter().cloned().zip(values).collect()))
+        .boxed()
+}
+
+/// Terraform's `ProposedNew(prior, config)` (objchange.go) for attributes and single blocks.
+fn proposed_new(block: &Block, prior: &Value, config: &Value) -> Value {
+    if config.is_null() {
+        return Value::Null;
+    }
+    let get = |v: &Value, name: &str| v.get(name).cloned().unwrap_or(Value::Null);
+    let mut out = BTreeMap::new();
+    for a in &block.attributes {
+        let c = get(config, &a.name);
+        let value = if a.computed && c.is_null() {
+            get(prior, &a.name)
+        } else {
+            c
+        };
+        out.insert(a.name.clone(), value);
+    }
+    for nested in &block.blocks {
+        let c = get(config, &nested.name);
+        out.insert(
+            nested.name.clone(),
+            proposed_new(&nested.block, &get(prior, &nested.name), &c),
+        );
+    }
+    Value::Object(out)
+}
+
+/// The checks of Terraform's `AssertPlanValid` that apply to this schema.
+fn assert_plan_valid(
+    block: &Block,
+    path: &str,
+    prior: &Value,
+    config: &Value,
+    planned: &Value,
+) -> Result<(), String> {
+    if config.is_null() != planned.is_null() {
+        return Err(format!(
+            "{path}: planned block presence differs from the configuration"
+        ));
+    }
+    if config.is_null() {
+        return Ok(());
+    }
+    let get = |v: &Value, name: &str| v.get(name).cloned().unwrap_or(Value::Null);
+    for a in &block.attributes {
+        let (c, p, pr) = (
+            get(config, &a.name),
+            get(planned, &a.name),
+            get(prior, &a.name),
+        );
+        let at = format!("{path}{}", a.name);
+        if c.is_unknown() && !p.is_unknown() {
+            return Err(format!(
+                "{at}: configuration is unknown but the plan is not"
+            ));
+        }
+        if !c.is_null() && !c.is_unknown() && p != c {
+            return Err(format!("{at}: planned {p:?} but configured {c:?}"));
+        }
+        if c.is_null() && !a.computed && !p.is_null() {
+            return Err(format!(
+                "{at}: not computed, null in configuration, planned {p:?}"
+            ));
+        }
+        if c.is_null()
+            && a.computed
+            && !p.is_unknown()
+            && !pr.is_null()
+            && p != pr
+            && a.default.is_none()
+        {
+            return Err(format!(
+                "{at}: computed value changed from {pr:?} to {p:?} without being unknown"
+            ));
+        }
+    }
+    for nested in &block.blocks {
+        assert_plan_valid(
+            &nested.block,
+            &format!("{path}{}.", nested.name),
+            &get(prior, &nested.name),
+            &get(config, &nested.name),
+            &get(planned, &nested.name),
+        )?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn planned_states_obey_terraforms_rules(
+        config in config_of(&Fleet.schema().block),
+        prior in prop_oneof![Just(Value::Null), state_of(&Fleet.schema().block)],
+    ) {
+        let schema = Fleet.schema();
+        let server = FrameworkServer::new(std::sync::Arc::new(
+            terraform_provider_immutable::provider::ImmutableProvider::default(),
+        ));
+        let proposed = proposed_new(&schema.block, &prior, &config);
+        let (change, _diagnostics) = server.plan_resource_change("immutable_fleet", &prior, &proposed, &config);
+        let ty = schema.block.implied_type();
+        prop_assert!(change.planned.conforms_to(&ty).is_ok(), "planned value does not conform: {:?}", change.planned);
+        if let Err(problem) = assert_plan_valid(&schema.block, "", &prior, &config, &change.planned) {
+            return Err(TestCaseError::fail(problem));
+        }
+        if prior.is_null() {
+            prop_assert!(change.requires_replace.is_empty(), "requires_replace on create");
+        }
+    }
+}
