@@ -80,7 +80,8 @@ impl Resource for Fleet {
                 .required()
                 .requires_replace()
                 .describe(
-                    "Logical fleet name. Each generation's ASG and launch template are named \
+                    "Logical fleet name, unique within the account and region: generations \
+                     are found by it. Each generation's ASG and launch template are named \
                      `<name>-g<generation>`, so old and new coexist without name clashes. \
                      Letters, digits, `-` and `_`; at most 100 characters.",
                 ),
@@ -263,13 +264,19 @@ impl Resource for Fleet {
         planned: &Value,
         diagnostics: &mut Diagnostics,
     ) -> Value {
-        let (clients, spec) = match prepare(ctx, planned) {
+        let (clients, mut spec) = match prepare(ctx, planned) {
             Ok(ok) => ok,
             Err(d) => {
                 diagnostics.extend(d);
                 return prior.clone();
             }
         };
+        // A desired capacity the plan does not change is not pushed: it is the value read at
+        // refresh, and the autoscaler may have moved it since (a saved plan applied later
+        // would otherwise shrink the fleet at peak).
+        if planned.attr("desired_capacity") == prior.attr("desired_capacity") {
+            spec.desired_capacity = None;
+        }
         let Some(asg_name) = prior.string("id") else {
             diagnostics.error(
                 "Fleet state has no id",
@@ -314,6 +321,21 @@ impl Resource for Fleet {
                 format!("Failed to delete fleet generation {asg_name}"),
                 e.to_string(),
             );
+            return;
+        }
+        // Nothing else in this apply creates generations of this fleet: a create of the
+        // same resource finished (and tagged its generation serving) before Terraform
+        // deletes the deposed one. What is still gating is a crashed rollout's leftover.
+        if let Some(fleet) = prior.string("name")
+            && let Err(e) = aws::remove_fleet_leftovers(&clients, fleet).await
+        {
+            diagnostics.warning(
+                format!("Leftovers of fleet {fleet} not removed"),
+                format!(
+                    "Generation {asg_name} was deleted, but removing what an interrupted \
+                     rollout left behind failed ({e}). The next apply of this fleet retries."
+                ),
+            );
         }
     }
 
@@ -326,7 +348,15 @@ impl Resource for Fleet {
             }
         };
         match observe::observe(&clients, id, None).await {
-            Ok(Some(observed)) => observed.imported(),
+            Ok(Some(observed)) => {
+                if observed.is_fleet_generation()
+                    && let Err(e) = aws::mark_serving(&clients, id).await
+                {
+                    diagnostics.error("Cannot import fleet", e.to_string());
+                    return Value::Null;
+                }
+                observed.imported()
+            }
             Ok(None) => {
                 diagnostics.error(
                     "Cannot import fleet",

@@ -349,3 +349,293 @@ fn a_launch_template_swapped_out_of_band_reads_back_as_drift_that_forces_replace
     );
     assert_no_errors(&f.apply(&refreshed, &Value::Null, &Value::Null).diagnostics);
 }
+
+/// A saved plan applied after the autoscaler moved: an in-place update (here: tags) must not
+/// push the capacity read at refresh back onto the group (terraform-provider-aws#20110).
+#[test]
+fn an_in_place_update_leaves_autoscaled_capacity_alone() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    let config = f.fleet_config(
+        "autoscaled",
+        &[
+            ("desired_capacity", Value::Null),
+            ("max_size", Value::number(5)),
+        ],
+    );
+    let state = f.create(&config);
+    assert_eq!(state.get("desired_capacity").unwrap().as_i64(), Some(1));
+    let new_config = with(
+        &config,
+        &[(
+            "tags",
+            Value::Map([("team".to_owned(), Value::string("web"))].into()),
+        )],
+    );
+    let plan = f.plan(
+        &state,
+        &proposed(&state, &new_config, COMPUTED),
+        &new_config,
+    );
+    assert_no_errors(&plan.diagnostics);
+    let planned = f.value(plan.planned_state.as_ref());
+    assert_eq!(planned.get("desired_capacity").unwrap().as_i64(), Some(1));
+    // Between plan and apply, a scaling policy scales the fleet out.
+    aws.block_on(
+        aws.autoscaling
+            .set_desired_capacity()
+            .auto_scaling_group_name("autoscaled-g1")
+            .desired_capacity(3)
+            .send(),
+    )
+    .unwrap();
+    let applied = f.apply(&state, &planned, &new_config);
+    assert_no_errors(&applied.diagnostics);
+    let asg = aws.asg("autoscaled-g1").unwrap();
+    assert_eq!(
+        asg.desired_capacity(),
+        Some(3),
+        "the autoscaler's value stays"
+    );
+    assert_eq!(asg_tag(&asg, "team"), Some("web"));
+    let updated = f.value(applied.new_state.as_ref());
+    let refreshed = f.value(f.read(&updated).new_state.as_ref());
+    assert_eq!(refreshed.get("desired_capacity").unwrap().as_i64(), Some(3));
+    let replan = f.plan(
+        &refreshed,
+        &proposed(&refreshed, &new_config, COMPUTED),
+        &new_config,
+    );
+    assert_eq!(
+        f.value(replan.planned_state.as_ref()),
+        refreshed,
+        "no diff after the refresh"
+    );
+    assert_no_errors(&f.apply(&refreshed, &Value::Null, &Value::Null).diagnostics);
+}
+
+/// What a provider killed mid-gate leaves behind: a launch template and an ASG tagged with
+/// the fleet and generation, still marked gating. Returns the template ID.
+fn crashed_rollout_leftover(fleet: &str, generation: u32) -> String {
+    crashed_rollout_leftover_with(fleet, generation, &[])
+}
+
+fn crashed_rollout_leftover_with(
+    fleet: &str,
+    generation: u32,
+    extra_tags: &[(&str, &str)],
+) -> String {
+    use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag};
+    let f = fixture();
+    let aws = f.moto.aws();
+    let name = format!("{fleet}-g{generation}");
+    let ec2_tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
+    let template = aws
+        .block_on(
+            aws.ec2
+                .create_launch_template()
+                .launch_template_name(&name)
+                .launch_template_data(
+                    aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                        .image_id(e2e::MOTO_AMI)
+                        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                        .build(),
+                )
+                .tag_specifications(
+                    aws_sdk_ec2::types::TagSpecification::builder()
+                        .resource_type(aws_sdk_ec2::types::ResourceType::LaunchTemplate)
+                        .tags(ec2_tag(FLEET_TAG, fleet))
+                        .tags(ec2_tag(GENERATION_TAG, &generation.to_string()))
+                        .build(),
+                )
+                .send(),
+        )
+        .unwrap()
+        .launch_template()
+        .unwrap()
+        .launch_template_id()
+        .unwrap()
+        .to_owned();
+    let asg_tag = |k: &str, v: &str| {
+        Tag::builder()
+            .resource_id(&name)
+            .resource_type("auto-scaling-group")
+            .key(k)
+            .value(v)
+            .propagate_at_launch(false)
+            .build()
+    };
+    aws.block_on(
+        aws.autoscaling
+            .create_auto_scaling_group()
+            .auto_scaling_group_name(&name)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .launch_template_id(&template)
+                    .version("1")
+                    .build(),
+            )
+            .min_size(0)
+            .max_size(2)
+            .desired_capacity(1)
+            .vpc_zone_identifier(
+                f.subnets
+                    .iter()
+                    .take(2)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
+            .set_tags(Some(
+                extra_tags.iter().map(|(k, v)| asg_tag(k, v)).collect(),
+            ))
+            .tags(asg_tag(FLEET_TAG, fleet))
+            .tags(asg_tag(GENERATION_TAG, &generation.to_string()))
+            .tags(asg_tag("immutable:state", "gating"))
+            .send(),
+    )
+    .unwrap();
+    template
+}
+
+/// A rollout crashed mid-gate, then the user gave up and destroyed the fleet: the destroy
+/// removes the crashed generation too, not only the one in state.
+#[test]
+fn destroy_after_a_crashed_rollout_leaves_nothing_behind() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    let state = f.create(&f.fleet_config("crashdestroy", &[]));
+    crashed_rollout_leftover("crashdestroy", 2);
+    assert_eq!(aws.fleet_asgs("crashdestroy").len(), 2);
+    let deleted = f.apply(&state, &Value::Null, &Value::Null);
+    assert_no_errors(&deleted.diagnostics);
+    assert!(deleted.diagnostics.is_empty(), "{:?}", deleted.diagnostics);
+    assert!(aws.fleet_asgs("crashdestroy").is_empty());
+    assert!(aws.fleet_launch_templates("crashdestroy").is_empty());
+}
+
+/// An imported generation is Terraform's from then on: even one a crashed rollout had left
+/// marked gating must survive the next rollout's leftover cleanup until Terraform deletes it.
+#[test]
+fn an_imported_generation_is_never_removed_as_a_leftover() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    crashed_rollout_leftover("adoptedbyimport", 1);
+    let request = pb::import_resource_state::Request {
+        type_name: "immutable_fleet".into(),
+        id: "adoptedbyimport-g1".into(),
+        ..Default::default()
+    };
+    let response = f.call(|mut c| async move { c.import_resource_state(request).await });
+    assert_no_errors(&response.diagnostics);
+    let imported = f.value(response.imported_resources[0].state.as_ref());
+    assert_eq!(
+        asg_tag(&aws.asg("adoptedbyimport-g1").unwrap(), "immutable:state"),
+        Some("serving")
+    );
+    // The replacement (create-before-destroy) runs while the imported one is deposed.
+    let config = f.fleet_config(
+        "adoptedbyimport",
+        &[("image_id", Value::string(e2e::MOTO_AMI_2))],
+    );
+    let second = f.create(&config);
+    assert_eq!(
+        second.get("id").unwrap().as_str(),
+        Some("adoptedbyimport-g2")
+    );
+    assert!(
+        aws.asg("adoptedbyimport-g1").is_some(),
+        "the deposed generation serves until Terraform deletes it"
+    );
+    for state in [imported, second] {
+        assert_no_errors(&f.apply(&state, &Value::Null, &Value::Null).diagnostics);
+    }
+    assert!(aws.fleet_asgs("adoptedbyimport").is_empty());
+}
+
+/// A leftover built from the same configuration is adopted; tags and gate settings are not
+/// in the fingerprint, so adoption brings them to what the plan says (the returned state
+/// must be true).
+#[test]
+fn an_adopted_leftover_gets_the_configured_tags_and_health_check() {
+    use terraform_provider_immutable::resources::fleet::FleetSpec;
+    let f = fixture();
+    let aws = f.moto.aws();
+    let config = f.fleet_config(
+        "adopted",
+        &[(
+            "tags",
+            Value::Map([("team".to_owned(), Value::string("web"))].into()),
+        )],
+    );
+    let fingerprint = FleetSpec::from_value(&config).unwrap().fingerprint();
+    crashed_rollout_leftover_with(
+        "adopted",
+        1,
+        &[
+            ("immutable:fingerprint", &fingerprint),
+            ("team", "old"),
+            ("stale", "x"),
+            (
+                "immutable:health-check",
+                "type=EC2 grace_period=9s timeout=1m healthy_for=0s min_healthy_percent=100",
+            ),
+        ],
+    );
+    let state = f.create(&config);
+    assert_eq!(
+        state.get("id").unwrap().as_str(),
+        Some("adopted-g1"),
+        "adopted"
+    );
+    let asg = aws.asg("adopted-g1").unwrap();
+    assert_eq!(asg_tag(&asg, "team"), Some("web"));
+    assert_eq!(asg_tag(&asg, "stale"), None);
+    assert_eq!(
+        asg_tag(&asg, "immutable:health-check"),
+        None,
+        "no block configured"
+    );
+    assert_eq!(asg_tag(&asg, "immutable:state"), Some("serving"));
+    assert_eq!(asg.health_check_grace_period(), Some(30));
+    let refreshed = f.value(f.read(&state).new_state.as_ref());
+    assert_eq!(
+        refreshed, state,
+        "the state returned by the adoption is what AWS has"
+    );
+    assert_no_errors(&f.apply(&state, &Value::Null, &Value::Null).diagnostics);
+    assert!(aws.fleet_asgs("adopted").is_empty());
+}
+
+/// Removing the `health_check` block removes its record on the group, so a later import
+/// does not bring the old settings back.
+#[test]
+fn removing_the_health_check_block_removes_its_tag() {
+    let f = fixture();
+    let aws = f.moto.aws();
+    let config = f.fleet_config(
+        "healthtag",
+        &[(
+            "health_check",
+            f.health_check(&[("healthy_for", Value::string("50ms"))]),
+        )],
+    );
+    let state = f.create(&config);
+    assert!(asg_tag(&aws.asg("healthtag-g1").unwrap(), "immutable:health-check").is_some());
+    let new_config = with(&config, &[("health_check", Value::Null)]);
+    let plan = f.plan(
+        &state,
+        &proposed(&state, &new_config, COMPUTED),
+        &new_config,
+    );
+    assert_no_errors(&plan.diagnostics);
+    let planned = f.value(plan.planned_state.as_ref());
+    let applied = f.apply(&state, &planned, &new_config);
+    assert_no_errors(&applied.diagnostics);
+    assert_eq!(
+        asg_tag(&aws.asg("healthtag-g1").unwrap(), "immutable:health-check"),
+        None
+    );
+    let updated = f.value(applied.new_state.as_ref());
+    assert_no_errors(&f.apply(&updated, &Value::Null, &Value::Null).diagnostics);
+}

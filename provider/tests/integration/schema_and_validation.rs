@@ -144,6 +144,35 @@ fn bad_image_subnets_and_health_check_are_reported_by_path() {
     );
 }
 
+/// A user tag under `immutable:` would be filtered out by every refresh (a perpetual diff)
+/// and `immutable:state` would overwrite the marker that keeps a serving generation from
+/// being removed as a leftover; `aws:` keys AWS rejects at apply.
+#[test]
+fn reserved_tag_keys_are_rejected_by_path() {
+    let f = fixture();
+    let tags = |keys: &[&str]| {
+        Value::Map(
+            keys.iter()
+                .map(|k| ((*k).to_owned(), Value::string("x")))
+                .collect(),
+        )
+    };
+    let diags = validate(&f.fleet_config(
+        "tagged",
+        &[("tags", tags(&["immutable:state", "AWS:owner", "team"]))],
+    ));
+    let paths: Vec<String> = diags.iter().map(diagnostic_path).collect();
+    assert_eq!(
+        paths,
+        vec![r#"tags.["AWS:owner"]"#, r#"tags.["immutable:state"]"#],
+        "{diags:#?}"
+    );
+    assert!(
+        validate(&f.fleet_config("tagged", &[("tags", tags(&["Immutable-team", "awsome"]))]))
+            .is_empty()
+    );
+}
+
 #[test]
 fn unknown_values_are_not_validated() {
     let f = fixture();
@@ -267,4 +296,33 @@ fn unimplemented_rpcs_answer_unimplemented() {
             .unwrap_err()
     });
     assert_eq!(status.code(), tonic::Code::Unimplemented);
+}
+
+#[test]
+fn set_elements_and_fractional_percentages_are_reported_at_the_attribute() {
+    let f = fixture();
+    let config = f.fleet_config(
+        "bad",
+        &[
+            ("subnet_ids", Value::set(vec![Value::string("sg-12345678")])),
+            (
+                "health_check",
+                f.health_check(&[(
+                    "min_healthy_percent",
+                    Value::Number(tfplugin_cty::Number::parse("50.5").unwrap()),
+                )]),
+            ),
+        ],
+    );
+    let diags = validate(&config);
+    let paths: Vec<String> = diags.iter().map(diagnostic_path).collect();
+    assert!(paths.contains(&"subnet_ids".to_owned()), "{paths:?}");
+    assert!(
+        diags.iter().any(|d| d.detail.contains("sg-12345678")),
+        "the bad element is named: {diags:#?}"
+    );
+    assert!(
+        paths.contains(&"health_check.min_healthy_percent".to_owned()),
+        "{paths:?}"
+    );
 }

@@ -177,6 +177,9 @@ struct Generation {
     fingerprint: Option<String>,
     rollout: Rollout,
     launch_template_id: Option<String>,
+    /// Keys of the user's tags on the group (not the provider's, not AWS's), plus the
+    /// health-check tag: what an adoption may have to remove.
+    user_tag_keys: Vec<String>,
 }
 
 /// All that exists of a fleet in AWS.
@@ -242,6 +245,14 @@ async fn inventory(clients: &AwsClients, fleet: &str) -> Result<Inventory, AwsEr
                 .launch_template()
                 .and_then(|t| t.launch_template_id())
                 .map(str::to_owned),
+            user_tag_keys: asg_tags(asg)
+                .map(|(k, _)| k)
+                .filter(|k| {
+                    *k == TAG_HEALTH_CHECK
+                        || !(k.starts_with("immutable:") || k.starts_with("aws:"))
+                })
+                .map(str::to_owned)
+                .collect(),
         });
     }
     found.generations.sort_by_key(|g| g.generation);
@@ -308,6 +319,14 @@ async fn remove_leftovers(
     Ok(())
 }
 
+/// Removes what interrupted rollouts of `fleet` left behind (generations that never passed
+/// their gate, launch templates without a group). Run after a delete, so a fleet destroyed
+/// after a crashed rollout leaves nothing in AWS either.
+pub async fn remove_fleet_leftovers(clients: &AwsClients, fleet: &str) -> Result<(), AwsError> {
+    let found = inventory(clients, fleet).await?;
+    remove_leftovers(clients, &found, None).await
+}
+
 /// Creates the next generation of `spec` and holds it to the health gate. On failure the
 /// new generation is removed again, so the caller can return a null state.
 ///
@@ -319,7 +338,6 @@ pub async fn create_generation(
     spec: &FleetSpec,
     stop: &CancellationToken,
 ) -> Result<Created, Failure> {
-    let started = Instant::now();
     let started_at = SystemTime::now();
     let found = inventory(clients, &spec.name).await?;
     let fingerprint = spec.fingerprint();
@@ -329,6 +347,9 @@ pub async fn create_generation(
             && g.launch_template_id.is_some()
     });
     remove_leftovers(clients, &found, adoptable.map(|g| g.name.as_str())).await?;
+    // The timeout is the new generation's: removing leftovers (which may drain target
+    // groups for minutes) must not eat into it.
+    let started = Instant::now();
 
     // A replacement at peak must not shrink the fleet: without a configured size, start
     // where the newest serving predecessor is now.
@@ -385,8 +406,9 @@ pub async fn create_generation(
     }
 }
 
-/// Takes over a leftover generation built from the same configuration: sets its capacity;
-/// the caller gates it like a new one.
+/// Takes over a leftover generation built from the same configuration: sets its capacity,
+/// health-check settings and tags (none of them is in the fingerprint, and the state
+/// returned must be true); the caller gates it like a new one.
 async fn adopt(
     clients: &AwsClients,
     spec: &FleetSpec,
@@ -398,16 +420,57 @@ async fn adopt(
         "adopting {} left over by an interrupted rollout of the same configuration",
         leftover.name
     );
+    let name = leftover.name.as_str();
     clients
         .autoscaling
         .update_auto_scaling_group()
-        .auto_scaling_group_name(&leftover.name)
+        .auto_scaling_group_name(name)
         .min_size(spec.min_size)
         .max_size(spec.max_size)
         .desired_capacity(desired)
+        .health_check_type(&spec.health.kind)
+        .health_check_grace_period(seconds(spec.health.grace_period))
         .send()
         .await
         .map_err(aws_err("UpdateAutoScalingGroup"))?;
+    let stale: Vec<AsgTag> = leftover
+        .user_tag_keys
+        .iter()
+        .filter(|k| {
+            if *k == TAG_HEALTH_CHECK {
+                spec.health_tag.is_none()
+            } else {
+                !spec.tags.contains_key(*k)
+            }
+        })
+        .map(|k| {
+            AsgTag::builder()
+                .resource_id(name)
+                .resource_type("auto-scaling-group")
+                .key(k)
+                .build()
+        })
+        .collect();
+    if !stale.is_empty() {
+        clients
+            .autoscaling
+            .delete_tags()
+            .set_tags(Some(stale))
+            .send()
+            .await
+            .map_err(aws_err("DeleteTags"))?;
+    }
+    let mut tags: Vec<AsgTag> = spec.tags.iter().map(|(k, v)| asg_tag(name, k, v)).collect();
+    tags.extend(health_tag(spec, name));
+    if !tags.is_empty() {
+        clients
+            .autoscaling
+            .create_or_update_tags()
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateOrUpdateTags"))?;
+    }
     Ok((
         leftover.name.clone(),
         leftover.generation,
@@ -449,6 +512,12 @@ async fn launch(
         return Err(e.into());
     }
     Ok((name, generation, template_id))
+}
+
+/// Marks an imported generation as serving: Terraform holds it from now on, so a later
+/// rollout must never take it for a crashed rollout's leftover and delete it.
+pub async fn mark_serving(clients: &AwsClients, group: &str) -> Result<(), AwsError> {
+    set_rollout(clients, group, Rollout::Serving).await
 }
 
 async fn set_rollout(clients: &AwsClients, group: &str, rollout: Rollout) -> Result<(), AwsError> {
@@ -663,9 +732,15 @@ pub async fn update_in_place(
         .map_err(aws_err("UpdateAutoScalingGroup"))?;
 
     let old_tags = prior.string_map("tags").unwrap_or_default();
+    // A `health_check` block removed from the configuration: drop its record too, or an
+    // import would restore the old settings.
+    let health_tag_removed = (spec.health_tag.is_none() && !prior.attr("health_check").is_null())
+        .then_some(TAG_HEALTH_CHECK);
     let removed: Vec<AsgTag> = old_tags
         .keys()
+        .map(String::as_str)
         .filter(|k| !spec.tags.contains_key(*k))
+        .chain(health_tag_removed)
         .map(|k| {
             AsgTag::builder()
                 .resource_id(asg_name)

@@ -103,6 +103,44 @@ impl fmt::Display for GateFailure {
     }
 }
 
+/// Updates the per-instance clocks with one poll's healthy instances: new ones start now,
+/// the ones no longer healthy are dropped (and returned), so they start over if they recover.
+fn track(
+    healthy_since: &mut HashMap<String, Instant>,
+    healthy_ids: &[String],
+    now: Instant,
+) -> Vec<String> {
+    let dropped: Vec<String> = healthy_since
+        .keys()
+        .filter(|id| !healthy_ids.contains(*id))
+        .cloned()
+        .collect();
+    for id in &dropped {
+        healthy_since.remove(id);
+    }
+    for id in healthy_ids {
+        healthy_since.entry(id.clone()).or_insert(now);
+    }
+    dropped
+}
+
+/// How long the `required` longest-healthy instances have all been healthy without
+/// interruption: the `required`-th longest run. `None` when nothing is required (the bake is
+/// complete by definition).
+fn baked(
+    healthy_since: &HashMap<String, Instant>,
+    required: usize,
+    now: Instant,
+) -> Option<Duration> {
+    let nth = required.checked_sub(1)?;
+    let mut runs: Vec<Duration> = healthy_since
+        .values()
+        .map(|since| now.saturating_duration_since(*since))
+        .collect();
+    runs.sort_unstable_by(|a, b| b.cmp(a));
+    Some(runs.get(nth).copied().unwrap_or(Duration::ZERO))
+}
+
 /// A target group attached to the fleet, with the port the ASG registers instances on.
 struct TargetGroup {
     arn: String,
@@ -119,6 +157,8 @@ struct Observation {
     /// Per target group: how many of the group's instances are healthy there.
     per_target_group: Vec<(String, usize)>,
     holdouts: Vec<String>,
+    /// The instances that counted as healthy in this poll.
+    healthy_ids: Vec<String>,
 }
 
 pub struct Gate<'a> {
@@ -179,7 +219,10 @@ impl<'a> Gate<'a> {
     pub async fn wait(&self, stop: &CancellationToken) -> Result<(), GateFailure> {
         let deadline = self.started + self.health.timeout;
         let mut backoff = Backoff::new();
-        let mut healthy_since: Option<Instant> = None;
+        // Per instance: since when it has been healthy without interruption. An instance
+        // that drops out restarts its own clock, so a rotation of flapping instances never
+        // adds up to a bake.
+        let mut healthy_since: HashMap<String, Instant> = HashMap::new();
         let mut last: Option<Observation> = None;
         let target_groups = match self.target_groups().await {
             Ok(tgs) => tgs,
@@ -195,9 +238,19 @@ impl<'a> Gate<'a> {
                 Ok(seen) => seen,
                 Err(e) => return Err(self.failure(GateReason::Aws(e), last.as_ref())),
             };
+            let now = Instant::now();
+            for id in track(&mut healthy_since, &seen.healthy_ids, now) {
+                tracing::warn!(
+                    fleet = self.fleet,
+                    asg = self.asg_name,
+                    "{}: {id} stopped being healthy; its bake clock restarts",
+                    self.fleet
+                );
+            }
+            let mut remaining_bake = None;
             if seen.healthy >= self.required {
-                let since = *healthy_since.get_or_insert_with(Instant::now);
-                let baked = since.elapsed();
+                let baked =
+                    baked(&healthy_since, self.required, now).unwrap_or(self.health.healthy_for);
                 self.log_progress(&seen, Some(baked));
                 if baked >= self.health.healthy_for {
                     tracing::info!(
@@ -208,15 +261,8 @@ impl<'a> Gate<'a> {
                     );
                     return Ok(());
                 }
+                remaining_bake = Some(self.health.healthy_for.saturating_sub(baked));
             } else {
-                if healthy_since.take().is_some() {
-                    tracing::warn!(
-                        fleet = self.fleet,
-                        asg = self.asg_name,
-                        "{}: an instance became unhealthy during the bake window; the bake clock restarts",
-                        self.fleet
-                    );
-                }
                 self.log_progress(&seen, None);
                 // Launch failures show as missing or never-InService instances; only then is
                 // the activity history worth a call.
@@ -239,9 +285,8 @@ impl<'a> Gate<'a> {
                 return Err(self.failure(GateReason::TimedOut(self.health.timeout), last.as_ref()));
             }
             let mut delay = backoff.next_delay().min(deadline - now);
-            if let Some(since) = healthy_since {
+            if let Some(remaining) = remaining_bake {
                 // Wake up when the bake window ends rather than up to 10 s later.
-                let remaining = self.health.healthy_for.saturating_sub(since.elapsed());
                 delay = delay.min(remaining.max(Duration::from_millis(50)));
             }
             tokio::select! {
@@ -359,6 +404,7 @@ impl<'a> Gate<'a> {
                 .map(|tg| (tg.name.clone(), 0))
                 .collect(),
             holdouts: Vec::new(),
+            healthy_ids: Vec::new(),
         };
         for instance in group.instances() {
             let id = instance.instance_id().unwrap_or("?");
@@ -388,6 +434,7 @@ impl<'a> Gate<'a> {
             }
             if problems.is_empty() {
                 seen.healthy += 1;
+                seen.healthy_ids.push(id.to_owned());
             } else {
                 seen.holdouts.push(format!("{id}: {}", problems.join("; ")));
             }
@@ -427,5 +474,68 @@ impl<'a> Gate<'a> {
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clocks of instances healthy for `age` seconds at the returned `now`.
+    fn clocks(ages_secs: &[(&str, u64)]) -> (HashMap<String, Instant>, Instant) {
+        let base = Instant::now();
+        let now = base + Duration::from_secs(100);
+        let since = ages_secs
+            .iter()
+            .map(|(id, age)| ((*id).to_owned(), base + Duration::from_secs(100 - age)))
+            .collect();
+        (since, now)
+    }
+
+    #[test]
+    fn the_bake_counts_the_required_longest_uninterrupted_runs() {
+        let (since, now) = clocks(&[("i-a", 40), ("i-b", 5), ("i-c", 25)]);
+        assert_eq!(baked(&since, 1, now), Some(Duration::from_secs(40)));
+        assert_eq!(baked(&since, 2, now), Some(Duration::from_secs(25)));
+        assert_eq!(baked(&since, 3, now), Some(Duration::from_secs(5)));
+        assert_eq!(
+            baked(&since, 4, now),
+            Some(Duration::ZERO),
+            "not enough instances"
+        );
+        assert_eq!(baked(&since, 0, now), None, "nothing required");
+    }
+
+    /// Two instances taking turns at being healthy keep the healthy count at one in every
+    /// poll, yet neither was healthy for long: the bake must not add their turns up.
+    #[test]
+    fn instances_taking_turns_do_not_bake() {
+        let start = Instant::now();
+        let mut since: HashMap<String, Instant> = HashMap::new();
+        let mut passed_at = None;
+        for second in 0..12u64 {
+            let now = start + Duration::from_secs(second);
+            let healthy = if (second / 3) % 2 == 0 { "i-a" } else { "i-b" };
+            track(&mut since, &[healthy.to_owned()], now);
+            if passed_at.is_none() && baked(&since, 1, now) >= Some(Duration::from_secs(5)) {
+                passed_at = Some(second);
+            }
+        }
+        assert_eq!(passed_at, None, "each run lasted 3 s of a 5 s bake window");
+        // Once one of them stays, its own run completes the bake.
+        let later = start + Duration::from_secs(20);
+        assert_eq!(
+            track(&mut since, &["i-a".to_owned()], later),
+            vec!["i-b".to_owned()]
+        );
+        let dropped = track(
+            &mut since,
+            &["i-b".to_owned()],
+            later + Duration::from_secs(1),
+        );
+        assert_eq!(dropped, vec!["i-a".to_owned()]);
+        let end = later + Duration::from_secs(7);
+        track(&mut since, &["i-b".to_owned()], end);
+        assert_eq!(baked(&since, 1, end), Some(Duration::from_secs(6)));
     }
 }

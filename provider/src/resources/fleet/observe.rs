@@ -155,6 +155,11 @@ fn set_or_null(items: &[String], prior: &Value) -> Value {
 }
 
 impl Observed {
+    /// Whether the group carries the fleet tags the provider puts on its generations.
+    pub fn is_fleet_generation(&self) -> bool {
+        self.fleet_tag.is_some()
+    }
+
     /// The prior state with everything AWS knows replaced by what AWS says, so out-of-band
     /// changes show up as drift.
     pub fn refresh(&self, prior: &Value) -> Value {

@@ -18,7 +18,37 @@ pub fn config(config: &Value, d: &mut Diagnostics) {
     instance_type(config, d);
     subnets(config, d);
     capacity(config, d);
+    tags(config, d);
     health_check(config, d);
+}
+
+/// Tag keys the provider owns (`immutable:`) or AWS reserves (`aws:`). A user tag under
+/// `immutable:` would be dropped by every refresh (a perpetual diff) and could overwrite the
+/// rollout state that tells a serving generation from a leftover one.
+fn tags(config: &Value, d: &mut Diagnostics) {
+    let Value::Map(tags) = config.attr("tags") else {
+        return;
+    };
+    for key in tags.keys() {
+        // AWS rejects `aws:` in any case; refresh filters `immutable:` as written.
+        let reserved = if key.starts_with("immutable:") {
+            Some("immutable:")
+        } else if key.to_ascii_lowercase().starts_with("aws:") {
+            Some("aws:")
+        } else {
+            None
+        };
+        if let Some(prefix) = reserved {
+            d.attribute_error(
+                at("tags").key(key),
+                "Reserved tag key",
+                format!(
+                    "{key:?}: tag keys starting with `{prefix}` are reserved (the provider and \
+                     AWS own them). Choose another key."
+                ),
+            );
+        }
+    }
 }
 
 fn name(config: &Value, d: &mut Diagnostics) {
@@ -94,12 +124,13 @@ fn subnets(config: &Value, d: &mut Diagnostics) {
                 "A fleet needs at least one subnet to launch instances into.",
             );
         }
-        for (i, item) in items.iter().enumerate() {
+        // A set has no element index Terraform could point at: name the value instead.
+        for item in items {
             if let Some(s) = item.as_str()
                 && !s.starts_with("subnet-")
             {
                 d.attribute_error(
-                    at("subnet_ids").index(i64::try_from(i).unwrap_or(0)),
+                    at("subnet_ids"),
                     "Invalid subnet ID",
                     format!("{s:?} is not a subnet ID (`subnet-…`)."),
                 );
@@ -206,6 +237,15 @@ fn health_check(config: &Value, d: &mut Diagnostics) {
             path.attr("timeout"),
             "Invalid timeout",
             "A zero timeout would fail every gate; use e.g. \"10m\".",
+        );
+    }
+    if let Some(n) = block.attr("min_healthy_percent").as_number()
+        && n.as_i64().is_none()
+    {
+        d.attribute_error(
+            path.attr("min_healthy_percent"),
+            "Invalid min_healthy_percent",
+            format!("{n} is not a whole number of percent."),
         );
     }
     if let Some(p) = block.int("min_healthy_percent")
