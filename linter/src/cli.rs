@@ -267,14 +267,14 @@ fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Re
         }
     };
     let options = RenderOptions { color, width: 100 };
-    match &args.output {
-        Some(path) => {
-            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-            output::render(args.format, &report, source.as_ref(), options, &mut file)?;
-            file.flush()?;
-        }
-        None => output::render(args.format, &report, source.as_ref(), options, out)?,
-    }
+    let mut sink = std::io::BufWriter::new(match &args.output {
+        Some(path) => Box::new(std::fs::File::create(path)?) as Box<dyn Write + '_>,
+        // Standard output is line-buffered: unbuffered, a long report costs a write per line.
+        None => Box::new(&mut *out),
+    });
+    output::render(args.format, &report, source.as_ref(), options, &mut sink)?;
+    sink.flush()?;
+    drop(sink);
     out.flush()?;
     Ok(report.exit_code())
 }
@@ -304,7 +304,7 @@ fn lint_inputs(
             );
         }
         // `parse` skips the wrapper lines itself, so positions count them.
-        match plan::parse(&input.name, &input.text) {
+        match plan::parse_within(&input.name, &input.text, input.json.clone()) {
             Ok(parsed) => linter.lint(&input.name, &input.text, 0, &parsed),
             Err(e) => {
                 print_diagnostic(err, &e);

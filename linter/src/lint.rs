@@ -1,5 +1,7 @@
 //! Runs the rules over plans and applies configuration: severities, source locations, waivers.
 
+use std::path::Path;
+
 use time::Date;
 
 use crate::config::Config;
@@ -258,23 +260,38 @@ impl<'a> Linter<'a> {
                 });
             }
         }
-        self.report.findings.sort_by(|a, b| {
-            let key = |f: &Finding| {
-                (
-                    f.plan,
-                    f.location.as_ref().map(|l| (l.file.clone(), l.line)),
-                    f.address.clone(),
-                    f.deposed.clone(),
-                    f.rule.code,
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        self.report
+            .findings
+            .sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
         self.report
     }
 }
 
+/// Plan, source file and line, address, deposed key, rule code.
+type SortKey<'f> = (
+    usize,
+    Option<(&'f Path, usize)>,
+    &'f str,
+    Option<&'f str>,
+    &'f str,
+);
+
+/// Findings are reported by plan, source location, address, deposed key and rule.
+fn sort_key(f: &Finding) -> SortKey<'_> {
+    (
+        f.plan,
+        f.location.as_ref().map(|l| (l.file.as_path(), l.line)),
+        &f.address,
+        f.deposed.as_deref(),
+        f.rule.code,
+    )
+}
+
 /// Turns byte offsets into line/column in one pass over the text.
+///
+/// Lines and characters are counted incrementally from the previous finding, never again from
+/// the start of the line: `terraform show -json` writes the whole plan on one line, so
+/// recounting would cost the plan's size per finding.
 fn fill_positions(text: &str, findings: &mut [Finding]) {
     let mut order: Vec<usize> = (0..findings.len())
         .filter(|&i| findings[i].plan_position.is_some())
@@ -282,29 +299,102 @@ fn fill_positions(text: &str, findings: &mut [Finding]) {
     order.sort_by_key(|&i| findings[i].plan_position.map(|p| p.byte_offset));
     let bytes = text.as_bytes();
     let (mut pos, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    // Characters in `text[line_start..counted_to]`; `counted_to` is a char boundary.
+    let (mut counted_to, mut chars) = (0usize, 0usize);
+    // A byte-order mark is not a column.
+    let bom = usize::from(text.starts_with(crate::plan::BOM));
     for i in order {
         let Some(PlanPosition { byte_offset, .. }) = findings[i].plan_position else {
             continue;
         };
         let target = byte_offset.min(bytes.len());
-        while pos < target {
-            if bytes[pos] == b'\n' {
-                line += 1;
-                line_start = pos + 1;
+        if pos < target {
+            let skipped = &bytes[pos..target];
+            if let Some(last) = memchr::memrchr(b'\n', skipped) {
+                line += memchr::memchr_iter(b'\n', skipped).count();
+                line_start = pos + last + 1;
+                counted_to = line_start;
+                chars = 0;
             }
-            pos += 1;
+            pos = target;
         }
-        // A byte-order mark is not a column.
-        let bom = usize::from(line_start == 0 && text.starts_with(crate::plan::BOM));
-        let column = text
-            .get(line_start..target)
-            .map_or(target - line_start, |s| s.chars().count())
-            .saturating_sub(bom)
-            + 1;
+        let in_chars = if text.is_char_boundary(target) {
+            chars += text[counted_to..target].chars().count();
+            counted_to = target;
+            chars
+        } else {
+            target - line_start
+        };
+        let column = in_chars.saturating_sub(if line_start == 0 { bom } else { 0 }) + 1;
         findings[i].plan_position = Some(PlanPosition {
             byte_offset,
             line,
             column,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::InPlaceUpdate;
+
+    fn finding_at(byte_offset: usize) -> Finding {
+        Finding {
+            rule: &InPlaceUpdate::INFO,
+            severity: InPlaceUpdate::INFO.default_severity,
+            address: String::new(),
+            config_address: String::new(),
+            resource_type: String::new(),
+            deposed: None,
+            actions: Vec::new(),
+            action_reason: None,
+            paths: Vec::new(),
+            message: String::new(),
+            help: None,
+            plan: 0,
+            plan_position: Some(PlanPosition {
+                byte_offset,
+                line: 0,
+                column: 0,
+            }),
+            location: None,
+            suppression: None,
+        }
+    }
+
+    /// Line and column counted from scratch, the way a reader would.
+    fn naive(text: &str, offset: usize) -> (usize, usize) {
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let bom = usize::from(line_start == 0 && text.starts_with(crate::plan::BOM));
+        (
+            before.matches('\n').count() + 1,
+            before[line_start..].chars().count().saturating_sub(bom) + 1,
+        )
+    }
+
+    #[test]
+    fn positions_are_counted_incrementally_in_any_order() {
+        let text = "\u{FEFF}[command]x\n{\"é\": \"a\", \"b\":\n  [\"ü\", \"c\"], \"d\": 1}\n";
+        let offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).rev().collect();
+        let mut findings: Vec<Finding> = offsets.iter().map(|&o| finding_at(o)).collect();
+        // Several findings on one resource share an offset.
+        findings.push(finding_at(offsets[3]));
+        fill_positions(text, &mut findings);
+        for f in &findings {
+            let p = f.plan_position.unwrap_or(PlanPosition {
+                byte_offset: 0,
+                line: 0,
+                column: 0,
+            });
+            let (line, column) = naive(text, p.byte_offset);
+            assert_eq!(
+                (p.line, p.column),
+                (line, column),
+                "offset {}",
+                p.byte_offset
+            );
+        }
     }
 }

@@ -175,6 +175,27 @@ impl Action {
     }
 }
 
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ActionVisitor;
+
+        impl serde::de::Visitor<'_> for ActionVisitor {
+            type Value = Action;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                // What a string field says, so error messages stay the same.
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Action, E> {
+                Ok(Action::from_str(s))
+            }
+        }
+
+        deserializer.deserialize_str(ActionVisitor)
+    }
+}
+
 /// What an action list means, in order: `["delete","create"]` is destroy-then-create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -287,9 +308,9 @@ struct RawPlan<'a> {
     #[serde(borrow, default)]
     terraform_version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    resource_changes: Option<Vec<RawResourceChange<'a>>>,
+    resource_changes: Option<Changes<'a>>,
     #[serde(borrow, default)]
-    resource_drift: Option<Vec<RawResourceChange<'a>>>,
+    resource_drift: Option<Changes<'a>>,
     #[serde(borrow, default)]
     configuration: Option<Configuration<'a>>,
     #[serde(default)]
@@ -331,8 +352,7 @@ struct RawResourceChange<'a> {
 
 #[derive(Deserialize)]
 struct RawChange<'a> {
-    #[serde(borrow)]
-    actions: Vec<Cow<'a, str>>,
+    actions: Vec<Action>,
     #[serde(borrow, default)]
     before: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -347,6 +367,71 @@ struct RawChange<'a> {
     replace_paths: Option<&'a RawValue>,
 }
 
+/// `resource_changes` or `resource_drift`, each entry converted as soon as it is parsed: the
+/// list of raw entries is never held in memory next to the converted one.
+#[derive(Default)]
+struct Changes<'a> {
+    list: Vec<ResourceChange<'a>>,
+    /// Where the first `address` that is not a string starts (an absolute address in memory,
+    /// like every `offset` in `list` until [`Changes::into_list`]).
+    bad_address: Option<usize>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Changes<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ChangesVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ChangesVisitor<'a> {
+            type Value = Changes<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                // What a `Vec` says, so error messages stay the same.
+                f.write_str("a sequence")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Changes<'a>, A::Error> {
+                let mut changes = Changes::default();
+                while let Some(raw) = seq.next_element::<RawResourceChange<'a>>()? {
+                    let (rc, address_ok) = ResourceChange::from_raw(raw);
+                    if !address_ok && changes.bad_address.is_none() {
+                        changes.bad_address = Some(rc.offset);
+                    }
+                    changes.list.push(rc);
+                }
+                Ok(changes)
+            }
+        }
+
+        deserializer.deserialize_seq(ChangesVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<'a> Changes<'a> {
+    /// The entries with offsets relative to `base` (the start of `text`), or the error about
+    /// the first bad address.
+    fn into_list(
+        self,
+        base: usize,
+        name: &str,
+        text: &str,
+    ) -> Result<Vec<ResourceChange<'a>>, PlanError> {
+        if let Some(at) = self.bad_address {
+            return Err(PlanError::Invalid {
+                excerpt: Excerpt::around(name, text, at.saturating_sub(base)),
+                message: "`address` must be a string".to_owned(),
+            });
+        }
+        let mut list = self.list;
+        for rc in &mut list {
+            rc.offset = rc.offset.saturating_sub(base);
+        }
+        Ok(list)
+    }
+}
+
 /// What the user should run to get a plan JSON.
 pub const HOW_TO_MAKE_A_PLAN: &str =
     "terraform plan -out=tfplan && terraform show -json tfplan > plan.json";
@@ -357,9 +442,20 @@ pub const HOW_TO_MAKE_A_PLAN: &str =
 /// [`strip_wrapper_noise`]) are skipped; offsets and positions, in findings and errors alike,
 /// are those of `text` as given.
 pub fn parse<'a>(name: &str, text: &'a str) -> Result<Plan<'a>, PlanError> {
+    parse_within(name, text, strip_wrapper_noise(text))
+}
+
+/// [`parse`] for a caller that already knows where the JSON is: `range` must be
+/// [`strip_wrapper_noise`]`(text)` (finding it again would scan the whole input).
+pub fn parse_within<'a>(
+    name: &str,
+    text: &'a str,
+    range: std::ops::Range<usize>,
+) -> Result<Plan<'a>, PlanError> {
     let whole = text;
-    let range = strip_wrapper_noise(whole);
-    let text = &whole[range.clone()];
+    let Some(text) = whole.get(range.clone()) else {
+        return parse(name, whole);
+    };
     if text.trim().is_empty() {
         return Err(PlanError::Empty {
             name: name.to_owned(),
@@ -411,12 +507,7 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<Plan<'a>, PlanError> {
 
     // Offsets are measured from the start of the whole input, not of the JSON within it.
     let base = whole.as_ptr().addr();
-    let convert = |list: Option<Vec<RawResourceChange<'a>>>| -> Result<Vec<_>, PlanError> {
-        list.unwrap_or_default()
-            .into_iter()
-            .map(|rc| ResourceChange::from_raw(rc, base, name, whole))
-            .collect()
-    };
+    let convert = |list: Option<Changes<'a>>| list.unwrap_or_default().into_list(base, name, whole);
     Ok(Plan {
         format_version,
         terraform_version: raw.terraform_version,
@@ -428,23 +519,23 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<Plan<'a>, PlanError> {
 }
 
 impl<'a> ResourceChange<'a> {
-    fn from_raw(
-        raw: RawResourceChange<'a>,
-        base: usize,
-        name: &str,
-        text: &'a str,
-    ) -> Result<Self, PlanError> {
-        let offset = raw.address.get().as_ptr().addr().saturating_sub(base);
-        let address: Cow<'a, str> =
-            serde_json::from_str(raw.address.get()).map_err(|_| PlanError::Invalid {
-                excerpt: Excerpt::around(name, text, offset),
-                message: "`address` must be a string".to_owned(),
-            })?;
+    /// The entry, with `offset` the address in memory of its `address` value, and whether
+    /// that value is a string.
+    fn from_raw(raw: RawResourceChange<'a>) -> (Self, bool) {
+        let json = raw.address.get();
+        let offset = json.as_ptr().addr();
+        let address = match json.strip_prefix('"').and_then(|j| j.strip_suffix('"')) {
+            // Validated by the parse: a string without escapes is its own contents.
+            Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
+            _ => serde_json::from_str::<Cow<'a, str>>(json).ok(),
+        };
+        let address_ok = address.is_some();
+        let address = address.unwrap_or_default();
         let mode = match raw.mode.as_deref() {
             Some("data") => Mode::Data,
             _ => Mode::Managed,
         };
-        Ok(Self {
+        let rc = Self {
             address,
             offset,
             module_address: raw.module_address,
@@ -455,12 +546,7 @@ impl<'a> ResourceChange<'a> {
             deposed: raw.deposed,
             action_reason: raw.action_reason,
             change: Change {
-                actions: raw
-                    .change
-                    .actions
-                    .iter()
-                    .map(|a| Action::from_str(a))
-                    .collect(),
+                actions: raw.change.actions,
                 before: raw.change.before,
                 after: raw.change.after,
                 after_unknown: raw.change.after_unknown,
@@ -468,7 +554,8 @@ impl<'a> ResourceChange<'a> {
                 after_sensitive: raw.change.after_sensitive,
                 replace_paths: raw.change.replace_paths,
             },
-        })
+        };
+        (rc, address_ok)
     }
 }
 
@@ -494,7 +581,8 @@ pub fn strip_wrapper_noise(text: &str) -> std::ops::Range<usize> {
     loop {
         let body = &text[start..end];
         let trimmed = body.trim_end();
-        let Some(last_line_start) = trimmed.rfind('\n').map(|i| i + 1) else {
+        let Some(last_line_start) = memchr::memrchr(b'\n', trimmed.as_bytes()).map(|i| i + 1)
+        else {
             break;
         };
         if trimmed[last_line_start..].starts_with("::") {

@@ -1,8 +1,8 @@
 use std::fmt::Write as _;
 
 use crate::finding::{Finding, list_paths};
-use crate::plan::{ChangeKind, ResourceChange, parse_raw};
-use crate::rules::util::{change_paths, reports};
+use crate::plan::{ChangeKind, ResourceChange};
+use crate::rules::util::{change_paths_and_after, reports};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
 
 declare_rule! {
@@ -83,8 +83,7 @@ impl Rule for InPlaceUpdate {
         if !info.kind.bears_instances() {
             return;
         }
-        let all = change_paths(&rc.change);
-        let after = parse_raw(rc.change.after);
+        let (all, after) = change_paths_and_after(&rc.change);
         let flagged: Vec<_> = if ctx.strict {
             all.clone()
         } else {

@@ -88,7 +88,17 @@ impl Rule for RuntimeProvisioner {
         }
         let mut by_address: HashMap<String, Vec<&ResourceChange<'_>>> = HashMap::new();
         for rc in &plan.resource_changes {
-            by_address.entry(rc.config_address()).or_default().push(rc);
+            // Building every resource's configuration address would cost an allocation per
+            // resource; only those ending in a flagged `type.name` can match.
+            let may_match = flagged.iter().any(|(address, ..)| {
+                address
+                    .strip_suffix(rc.name.as_ref())
+                    .and_then(|a| a.strip_suffix('.'))
+                    .is_some_and(|a| a.ends_with(rc.type_name.as_ref()))
+            });
+            if may_match {
+                by_address.entry(rc.config_address()).or_default().push(rc);
+            }
         }
         for (address, resource_type, kinds) in flagged {
             let instances = by_address

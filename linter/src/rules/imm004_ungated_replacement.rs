@@ -67,6 +67,14 @@ fn is_zero_duration(text: &str) -> bool {
     !digits.is_empty() && digits.chars().all(|c| c == '0' || c == '.')
 }
 
+/// The types [`ungated`] knows a health gate of.
+const GATED_TYPES: &[&str] = &[
+    "immutable_fleet",
+    "aws_autoscaling_group",
+    "google_compute_instance_group_manager",
+    "google_compute_region_instance_group_manager",
+];
+
 /// Why the replacement is ungated, and the attribute that says so.
 fn ungated(
     type_name: &str,
@@ -119,6 +127,10 @@ impl Rule for UngatedReplacement {
 
     fn check_change(&self, ctx: &Context<'_>, rc: &ResourceChange<'_>, out: &mut Vec<Finding>) {
         if !rc.change.kind().is_replace() || ctx.type_info(rc).is_none() {
+            return;
+        }
+        // Only these types have a gate to read: spare the others a parse of `after`.
+        if !GATED_TYPES.contains(&rc.type_name.as_ref()) {
             return;
         }
         let Some(after) = rc.change.after_value() else {

@@ -2,7 +2,9 @@ use serde_json::Value;
 
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
-use crate::rules::util::{blocks, int_at, port_spec_contains, range_contains, str_at, strings_at};
+use crate::rules::util::{
+    blocks, int_at, port_spec_contains, range_contains, raw_may_contain, str_at, strings_at,
+};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
 
 declare_rule! {
@@ -62,6 +64,9 @@ declare_rule! {
 }
 
 const SSH: i64 = 22;
+
+/// Substrings (lowercase) of every source [`is_world`] accepts.
+const WORLD_NEEDLES: &[&str] = &["0.0.0.0", "::/0", "*", "internet", "any"];
 
 fn is_world(cidr: &str) -> bool {
     let cidr = cidr.trim();
@@ -284,6 +289,16 @@ impl Rule for SshOpenToWorld {
 
     fn check_change(&self, _ctx: &Context<'_>, rc: &ResourceChange<'_>, out: &mut Vec<Finding>) {
         if !FIREWALL_TYPES.contains(&rc.type_name.as_ref()) || !rc.change.kind().has_after() {
+            return;
+        }
+        // Every rule but OpenStack's (where an empty prefix is the world) needs a world
+        // source written out; without one, `after` is not worth parsing.
+        if rc.type_name != "openstack_networking_secgroup_rule_v2"
+            && rc
+                .change
+                .after
+                .is_none_or(|raw| !raw_may_contain(raw, WORLD_NEEDLES))
+        {
             return;
         }
         let Some(after) = rc.change.after_value() else {

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
-use crate::rules::util::{SENSITIVE_VALUE, SensitiveNodes, blocks};
+use crate::rules::util::{SENSITIVE_VALUE, SensitiveNodes, blocks, raw_may_contain};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
 
 declare_rule! {
@@ -373,6 +373,22 @@ fn collect_named<'v>(
     }
 }
 
+/// Substrings (lowercase) without which a candidate's `after` has no hit: what
+/// [`mutable_version`], the image family and marketplace checks match, or the key every
+/// container image check reads (`image`, `image_uri`).
+fn needles(type_name: &str) -> &'static [&'static str] {
+    match type_name {
+        "aws_autoscaling_group" | "aws_instance" | "aws_ec2_fleet" | "aws_spot_fleet_request" => {
+            &["$latest", "$default"]
+        }
+        "google_compute_instance"
+        | "google_compute_instance_template"
+        | "google_compute_region_instance_template" => &["/family/"],
+        t if t.starts_with("azurerm_") && t.contains("virtual_machine") => &["latest"],
+        _ => &["image"],
+    }
+}
+
 fn is_candidate(type_name: &str) -> bool {
     matches!(
         type_name,
@@ -401,6 +417,13 @@ impl Rule for MutableImageReference {
 
     fn check_change(&self, _ctx: &Context<'_>, rc: &ResourceChange<'_>, out: &mut Vec<Finding>) {
         if !is_candidate(&rc.type_name) || !rc.change.kind().has_after() {
+            return;
+        }
+        if rc
+            .change
+            .after
+            .is_none_or(|raw| !raw_may_contain(raw, needles(&rc.type_name)))
+        {
             return;
         }
         let Some(after) = rc.change.after_value() else {

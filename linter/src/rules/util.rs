@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::finding::PathReport;
 use crate::plan::diff::{ChangedPath, Sides, changed_paths};
@@ -40,20 +41,50 @@ pub fn strings_at<'v>(value: &'v Value, name: &str) -> Vec<&'v str> {
     }
 }
 
+/// Whether the JSON text of a raw value may contain one of `needles` (lowercase ASCII,
+/// matched case-insensitively) in a key or a string. A cheap pre-check that lets rules skip
+/// parsing the values of the many resources that cannot match: a `\\u` or `\\/` escape can
+/// spell any needle in disguise, so an escaped value always "may contain".
+pub fn raw_may_contain(raw: &RawValue, needles: &[&str]) -> bool {
+    let text = raw.get().as_bytes();
+    memchr::memchr_iter(b'\\', text).any(|i| matches!(text.get(i + 1), Some(b'u' | b'/')))
+        || needles
+            .iter()
+            .any(|needle| contains_ignore_ascii_case(text, needle.as_bytes()))
+}
+
+/// Whether `haystack` contains `needle` (lowercase ASCII), ignoring ASCII case.
+fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), haystack).any(|i| {
+        haystack
+            .get(i + 1..i + 1 + rest.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
+}
+
 /// The changed paths of a resource change (before → after).
 pub fn change_paths(change: &Change<'_>) -> Vec<ChangedPath> {
+    change_paths_and_after(change).0
+}
+
+/// [`change_paths`], and `after` parsed (each raw value is parsed once).
+pub fn change_paths_and_after(change: &Change<'_>) -> (Vec<ChangedPath>, Option<Value>) {
     let before = parse_raw(change.before);
     let after = parse_raw(change.after);
     let after_unknown = parse_raw(change.after_unknown);
     let before_sensitive = parse_raw(change.before_sensitive);
     let after_sensitive = parse_raw(change.after_sensitive);
-    changed_paths(&Sides {
+    let paths = changed_paths(&Sides {
         before: before.as_ref(),
         after: after.as_ref(),
         after_unknown: after_unknown.as_ref(),
         before_sensitive: before_sensitive.as_ref(),
         after_sensitive: after_sensitive.as_ref(),
-    })
+    });
+    (paths, after)
 }
 
 /// Which nodes of a planned value (`after`) are sensitive, from `after_sensitive`: a node
