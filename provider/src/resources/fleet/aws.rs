@@ -443,34 +443,12 @@ async fn adopt(
                 !spec.tags.contains_key(*k)
             }
         })
-        .map(|k| {
-            AsgTag::builder()
-                .resource_id(name)
-                .resource_type("auto-scaling-group")
-                .key(k)
-                .build()
-        })
+        .map(|k| tag_key(name, k))
         .collect();
-    if !stale.is_empty() {
-        clients
-            .autoscaling
-            .delete_tags()
-            .set_tags(Some(stale))
-            .send()
-            .await
-            .map_err(aws_err("DeleteTags"))?;
-    }
+    delete_tags(clients, stale).await?;
     let mut tags: Vec<AsgTag> = spec.tags.iter().map(|(k, v)| asg_tag(name, k, v)).collect();
     tags.extend(health_tag(spec, name));
-    if !tags.is_empty() {
-        clients
-            .autoscaling
-            .create_or_update_tags()
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(aws_err("CreateOrUpdateTags"))?;
-    }
+    put_tags(clients, tags).await?;
     Ok((
         leftover.name.clone(),
         leftover.generation,
@@ -521,21 +499,11 @@ pub async fn mark_serving(clients: &AwsClients, group: &str) -> Result<(), AwsEr
 }
 
 async fn set_rollout(clients: &AwsClients, group: &str, rollout: Rollout) -> Result<(), AwsError> {
-    let tag = AsgTag::builder()
-        .resource_id(group)
-        .resource_type("auto-scaling-group")
-        .key(Rollout::TAG)
-        .value(rollout.as_str())
-        .propagate_at_launch(false)
-        .build();
-    clients
-        .autoscaling
-        .create_or_update_tags()
-        .tags(tag)
-        .send()
-        .await
-        .map_err(aws_err("CreateOrUpdateTags"))?;
-    Ok(())
+    put_tags(
+        clients,
+        vec![group_tag(group, Rollout::TAG, rollout.as_str())],
+    )
+    .await
 }
 
 async fn create_launch_template(
@@ -609,39 +577,69 @@ fn group_tags(spec: &FleetSpec, name: &str, generation: i64, fingerprint: &str) 
         .map(|(k, v)| asg_tag(name, &k, &v))
         .collect();
     tags.extend(health_tag(spec, name));
-    tags.push(
-        AsgTag::builder()
-            .resource_id(name)
-            .resource_type("auto-scaling-group")
-            .key(Rollout::TAG)
-            .value(Rollout::Gating.as_str())
-            .propagate_at_launch(false)
-            .build(),
-    );
+    tags.push(group_tag(name, Rollout::TAG, Rollout::Gating.as_str()));
     tags
 }
 
 /// Gate settings live only in state and in this tag (not propagated to instances).
 fn health_tag(spec: &FleetSpec, group: &str) -> Option<AsgTag> {
-    spec.health_tag.as_ref().map(|value| {
-        AsgTag::builder()
-            .resource_id(group)
-            .resource_type("auto-scaling-group")
-            .key(TAG_HEALTH_CHECK)
-            .value(value)
-            .propagate_at_launch(false)
-            .build()
-    })
+    spec.health_tag
+        .as_ref()
+        .map(|value| group_tag(group, TAG_HEALTH_CHECK, value))
 }
 
-fn asg_tag(group: &str, key: &str, value: &str) -> AsgTag {
+/// A tag reference by key alone, for deletion.
+fn tag_key(group: &str, key: &str) -> AsgTag {
+    tag_builder(group, key).build()
+}
+
+fn tag_builder(group: &str, key: &str) -> aws_sdk_autoscaling::types::builders::TagBuilder {
     AsgTag::builder()
         .resource_id(group)
         .resource_type("auto-scaling-group")
         .key(key)
+}
+
+/// A tag of the group and of the instances it launches.
+fn asg_tag(group: &str, key: &str, value: &str) -> AsgTag {
+    tag_builder(group, key)
         .value(value)
         .propagate_at_launch(true)
         .build()
+}
+
+/// A tag of the group only (the provider's bookkeeping).
+fn group_tag(group: &str, key: &str, value: &str) -> AsgTag {
+    tag_builder(group, key)
+        .value(value)
+        .propagate_at_launch(false)
+        .build()
+}
+
+async fn put_tags(clients: &AwsClients, tags: Vec<AsgTag>) -> Result<(), AwsError> {
+    if !tags.is_empty() {
+        clients
+            .autoscaling
+            .create_or_update_tags()
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateOrUpdateTags"))?;
+    }
+    Ok(())
+}
+
+async fn delete_tags(clients: &AwsClients, tags: Vec<AsgTag>) -> Result<(), AwsError> {
+    if !tags.is_empty() {
+        clients
+            .autoscaling
+            .delete_tags()
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(aws_err("DeleteTags"))?;
+    }
+    Ok(())
 }
 
 fn seconds(d: Duration) -> i32 {
@@ -741,23 +739,9 @@ pub async fn update_in_place(
         .map(String::as_str)
         .filter(|k| !spec.tags.contains_key(*k))
         .chain(health_tag_removed)
-        .map(|k| {
-            AsgTag::builder()
-                .resource_id(asg_name)
-                .resource_type("auto-scaling-group")
-                .key(k)
-                .build()
-        })
+        .map(|k| tag_key(asg_name, k))
         .collect();
-    if !removed.is_empty() {
-        clients
-            .autoscaling
-            .delete_tags()
-            .set_tags(Some(removed))
-            .send()
-            .await
-            .map_err(aws_err("DeleteTags"))?;
-    }
+    delete_tags(clients, removed).await?;
     let mut changed: Vec<AsgTag> = spec
         .tags
         .iter()
@@ -765,15 +749,7 @@ pub async fn update_in_place(
         .map(|(k, v)| asg_tag(asg_name, k, v))
         .collect();
     changed.extend(health_tag(spec, asg_name));
-    if !changed.is_empty() {
-        clients
-            .autoscaling
-            .create_or_update_tags()
-            .set_tags(Some(changed))
-            .send()
-            .await
-            .map_err(aws_err("CreateOrUpdateTags"))?;
-    }
+    put_tags(clients, changed).await?;
 
     let desired = describe_group(clients, asg_name)
         .await?
