@@ -261,6 +261,13 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Applies a destroy of `state` (Terraform sends a null planned state), asserting no errors.
+    pub fn destroy(&self, state: &Value) {
+        assert_no_errors(&self.apply(state, &Value::Null, &Value::Null).diagnostics);
+    }
+}
+
 pub fn assert_no_errors(diagnostics: &[pb::Diagnostic]) {
     let errors: Vec<_> = diagnostics
         .iter()

@@ -131,7 +131,7 @@ fn a_new_generation_gets_the_next_number_and_the_predecessors_live_capacity() {
         "old and new coexist until Terraform deletes the old"
     );
     for state in [first, second] {
-        assert_no_errors(&f.apply(&state, &Value::Null, &Value::Null).diagnostics);
+        f.destroy(&state);
     }
     assert!(aws.fleet_asgs("carry").is_empty());
 }
@@ -184,7 +184,7 @@ fn import_rebuilds_the_state_from_aws() {
     let response = f.call(|mut c| async move { c.import_resource_state(missing).await });
     assert!(response.imported_resources.is_empty());
     assert!(response.diagnostics[0].detail.contains("no-such-asg"));
-    assert_no_errors(&f.apply(&state, &Value::Null, &Value::Null).diagnostics);
+    f.destroy(&state);
 }
 
 #[test]
@@ -288,7 +288,7 @@ fn new_bounds_without_desired_capacity_take_the_live_value() {
         live.map(i64::from),
         "state reports what AWS has"
     );
-    assert_no_errors(&f.apply(&updated, &Value::Null, &Value::Null).diagnostics);
+    f.destroy(&updated);
 }
 
 #[test]
@@ -347,7 +347,7 @@ fn a_launch_template_swapped_out_of_band_reads_back_as_drift_that_forces_replace
         1,
         "the declared image is restored by a replacement"
     );
-    assert_no_errors(&f.apply(&refreshed, &Value::Null, &Value::Null).diagnostics);
+    f.destroy(&refreshed);
 }
 
 /// A saved plan applied after the autoscaler moved: an in-place update (here: tags) must not
@@ -411,7 +411,7 @@ fn an_in_place_update_leaves_autoscaled_capacity_alone() {
         refreshed,
         "no diff after the refresh"
     );
-    assert_no_errors(&f.apply(&refreshed, &Value::Null, &Value::Null).diagnostics);
+    f.destroy(&refreshed);
 }
 
 /// What a provider killed mid-gate leaves behind: a launch template and an ASG tagged with
@@ -548,7 +548,7 @@ fn an_imported_generation_is_never_removed_as_a_leftover() {
         "the deposed generation serves until Terraform deletes it"
     );
     for state in [imported, second] {
-        assert_no_errors(&f.apply(&state, &Value::Null, &Value::Null).diagnostics);
+        f.destroy(&state);
     }
     assert!(aws.fleet_asgs("adoptedbyimport").is_empty());
 }
@@ -603,7 +603,7 @@ fn an_adopted_leftover_gets_the_configured_tags_and_health_check() {
         refreshed, state,
         "the state returned by the adoption is what AWS has"
     );
-    assert_no_errors(&f.apply(&state, &Value::Null, &Value::Null).diagnostics);
+    f.destroy(&state);
     assert!(aws.fleet_asgs("adopted").is_empty());
 }
 
@@ -637,5 +637,5 @@ fn removing_the_health_check_block_removes_its_tag() {
         None
     );
     let updated = f.value(applied.new_state.as_ref());
-    assert_no_errors(&f.apply(&updated, &Value::Null, &Value::Null).diagnostics);
+    f.destroy(&updated);
 }
