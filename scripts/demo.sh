@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded AWS: build the provider, start moto on a loopback port, apply
 # examples/quickstart, change the fleet's image, show the create-before-destroy replacement plan,
+# lint that plan with immutable-lint (clean) and a plan that updates an instance in place (exit 1),
 # apply it, list the Auto Scaling groups moto now holds, destroy, stop moto.
 #
 # Nothing leaves this machine: Terraform loads the provider from target/debug through
@@ -24,8 +25,8 @@ fi
 banner "Setting up .venv (Terraform 1.0.3 and moto)"
 scripts/setup-venv.sh
 
-banner "Building terraform-provider-immutable"
-cargo build -p terraform-provider-immutable
+banner "Building terraform-provider-immutable and immutable-lint"
+cargo build -p terraform-provider-immutable -p immutable-lint
 if [[ ! -x "$provider_dir/terraform-provider-immutable" ]]; then
   printf 'error: %s was not built\n' "$provider_dir/terraform-provider-immutable" >&2
   exit 1
@@ -158,6 +159,18 @@ show_aws
 banner "Changing image_id to $new_image_id: the replacement plan"
 "$terraform" plan -input=false "${color[@]}" -var "image_id=$new_image_id" -out=replace.tfplan >/dev/null
 "$terraform" show "${color[@]}" replace.tfplan
+
+banner "immutable-lint on that plan: a gated create-before-destroy replacement is clean"
+"$terraform" show -json replace.tfplan >replace.plan.json
+"$provider_dir/immutable-lint" --source . replace.plan.json
+
+banner "immutable-lint on a plan that updates an aws_instance in place (examples/linter): exit 1"
+lint_status=0
+"$provider_dir/immutable-lint" "$repo_root/examples/linter/in-place-update.plan.json" || lint_status=$?
+if [[ $lint_status -ne 1 ]]; then
+  printf 'error: expected immutable-lint to exit 1 on an in-place update, got %s\n' "$lint_status" >&2
+  exit 1
+fi
 
 banner "terraform apply replace.tfplan (new fleet first, then the old one goes)"
 "$terraform" apply -input=false "${color[@]}" replace.tfplan

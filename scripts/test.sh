@@ -26,6 +26,12 @@ cargo build -p terraform-provider-immutable -p immutable-lint
 step "linter/hooks/test-pre-commit.sh (pre-commit try-repo)"
 bash linter/hooks/test-pre-commit.sh
 
+# The benchmark harness in smoke mode (smallest sizes, one run): it must keep working, and the
+# provider's call-count promise (one DescribeAutoScalingGroups per no-op plan) is checked as a
+# count, never as a time. Full runs: scripts/bench.sh, results in BENCHMARKS.md.
+step "scripts/bench.sh --smoke"
+scripts/bench.sh --smoke
+
 # cargo test rather than nextest: some test binaries of the workspace have their own harness
 # (harness = false), which nextest cannot list. cargo test also runs the doctests.
 step "cargo test --workspace --no-fail-fast $*"

@@ -74,5 +74,30 @@ printf 'resource "immutable_fleet" "web" {}\n' >"$project/main.tf"
 check "immutable-lint-plan hook plans and lints" 1 "destroy-before-create" \
   env IMMUTABLE_LINT_TERRAFORM="$fake" "$pre_commit" try-repo "$snapshot" immutable-lint-plan --files main.tf
 
+# examples/pre-commit/: the configurations a user copies, run as written except that the repo
+# URL and rev point at the snapshot (the published tag does not exist for this checkout).
+snapshot_rev="$(cd "$snapshot" && git rev-parse HEAD)"
+sed -e "s|repo: https://github.com/immutable-infra/immutable|repo: $snapshot|" \
+  -e "s|rev: v[0-9][^ ]*|rev: $snapshot_rev|" \
+  "$repo/examples/pre-commit/.pre-commit-config.yaml" >"$project/.pre-commit-config.yaml"
+if ! grep -q "repo: $snapshot" "$project/.pre-commit-config.yaml" || ! grep -q "rev: $snapshot_rev" "$project/.pre-commit-config.yaml"; then
+  echo "FAIL: examples/pre-commit/.pre-commit-config.yaml no longer has the repo/rev lines this test rewrites"
+  failed=$((failed + 1))
+fi
+cp "$repo/examples/pre-commit/.pre-commit-config.local.yaml" "$project/.pre-commit-config.local.yaml"
+(cd "$project" && git add .pre-commit-config.yaml .pre-commit-config.local.yaml && git commit -qm config)
+# The try-repo runs above tested the hook's build; reuse what they built (the hook honours
+# IMMUTABLE_LINT_BIN) instead of building again from pre-commit's own clone.
+built="$CARGO_TARGET_DIR/release"
+check "example config: a destroy-first plan fails the commit" 1 "IMM002" \
+  env IMMUTABLE_LINT_BIN="$built/immutable-lint" "$pre_commit" run --config .pre-commit-config.yaml --files infra/bad/plan.json
+check "example config: a clean plan passes" 0 "Passed" \
+  env IMMUTABLE_LINT_BIN="$built/immutable-lint" "$pre_commit" run --config .pre-commit-config.yaml --files infra/good/plan.json
+# The local variant runs the immutable-lint on PATH.
+check "example local config: a destroy-first plan fails the commit" 1 "IMM002" \
+  env PATH="$built:$PATH" "$pre_commit" run --config .pre-commit-config.local.yaml --files infra/bad/plan.json
+check "example local config: a clean plan passes" 0 "Passed" \
+  env PATH="$built:$PATH" "$pre_commit" run --config .pre-commit-config.local.yaml --files infra/good/plan.json
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

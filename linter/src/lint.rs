@@ -6,8 +6,8 @@ use time::Date;
 
 use crate::config::Config;
 use crate::finding::{Finding, PlanPosition, Suppression, SuppressionKind};
-use crate::plan::Plan;
-use crate::rules::{self, Context};
+use crate::plan::{Plan, ResourceChange};
+use crate::rules::{self, Context, Rule};
 use crate::source::SourceMap;
 
 /// What was linted, per plan.
@@ -155,12 +155,7 @@ impl<'a> Linter<'a> {
             catalog: &self.config.catalog,
             strict: self.config.strict,
         };
-        let mut found = Vec::new();
-        for rc in &plan.resource_changes {
-            for rule in &enabled {
-                rule.check_change(&ctx, rc, &mut found);
-            }
-        }
+        let mut found = check_changes(&enabled, &ctx, &plan.resource_changes);
         for rc in &plan.resource_drift {
             for rule in &enabled {
                 rule.check_drift(&ctx, rc, &mut found);
@@ -267,6 +262,45 @@ impl<'a> Linter<'a> {
     }
 }
 
+/// From this many resource changes on, the rules run on two threads.
+const PARALLEL_FROM: usize = 4096;
+
+/// Runs the rules over every resource change; findings come in plan order, then rule order.
+///
+/// A large plan is split in two halves checked on two threads: the rules parse the attribute
+/// values of the changes they look into, about a tenth of the time on a plan of 100k resources,
+/// and the parse before them leaves a second core idle.
+fn check_changes(
+    rules: &[&&dyn Rule],
+    ctx: &Context<'_>,
+    changes: &[ResourceChange<'_>],
+) -> Vec<Finding> {
+    let check = |changes: &[ResourceChange<'_>]| {
+        let mut found = Vec::new();
+        for rc in changes {
+            for rule in rules {
+                rule.check_change(ctx, rc, &mut found);
+            }
+        }
+        found
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if changes.len() < PARALLEL_FROM || cores < 2 {
+        return check(changes);
+    }
+    let (first, second) = changes.split_at(changes.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| check(second));
+        let mut found = check(first);
+        match other.join() {
+            Ok(more) => found.extend(more),
+            // A rule panicked on the other thread: as if it had on this one.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        found
+    })
+}
+
 /// Plan, source file and line, address, deposed key, rule code.
 type SortKey<'f> = (
     usize,
@@ -293,45 +327,192 @@ fn sort_key(f: &Finding) -> SortKey<'_> {
 /// the start of the line: `terraform show -json` writes the whole plan on one line, so
 /// recounting would cost the plan's size per finding.
 fn fill_positions(text: &str, findings: &mut [Finding]) {
-    let mut order: Vec<usize> = (0..findings.len())
-        .filter(|&i| findings[i].plan_position.is_some())
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let parallel_from = if cores >= 2 {
+        PARALLEL_POSITIONS_FROM
+    } else {
+        usize::MAX
+    };
+    fill_positions_split(text, findings, parallel_from);
+}
+
+/// [`fill_positions`], scanning the two halves of the text on two threads when the findings
+/// reach `parallel_from` bytes into it (on one thread, the scan of a 300 MB plan takes ~25 ms).
+fn fill_positions_split(text: &str, findings: &mut [Finding], parallel_from: usize) {
+    let mut order: Vec<(usize, usize)> = findings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.plan_position.map(|p| (p.byte_offset.min(text.len()), i)))
         .collect();
-    order.sort_by_key(|&i| findings[i].plan_position.map(|p| p.byte_offset));
-    let bytes = text.as_bytes();
-    let (mut pos, mut line, mut line_start) = (0usize, 1usize, 0usize);
-    // Characters in `text[line_start..counted_to]`; `counted_to` is a char boundary.
-    let (mut counted_to, mut chars) = (0usize, 0usize);
-    // A byte-order mark is not a column.
+    order.sort_unstable();
+    let scan_end = order.last().map_or(0, |&(offset, _)| offset);
+    let split = if scan_end >= parallel_from {
+        scan_end / 2
+    } else {
+        usize::MAX
+    };
+    let first = order.partition_point(|&(offset, _)| offset < split);
+    let (head, tail) = order.split_at(first);
+
+    // The tail is scanned from `split` on another thread, counting from zero; its counts are
+    // added to those at `split` once the head's scan has reached it.
+    let tail_scan = |cursor: &mut Cursor| -> Vec<Cursor> {
+        tail.iter()
+            .map(|&(offset, _)| {
+                cursor.advance_to(text, offset);
+                *cursor
+            })
+            .collect()
+    };
+    let (head_cursors, at_split, tail_cursors) = std::thread::scope(|scope| {
+        let other = (!tail.is_empty() && split != usize::MAX)
+            .then(|| scope.spawn(|| tail_scan(&mut Cursor::continuing_at(split))));
+        let mut cursor = Cursor::START;
+        let head_cursors: Vec<Cursor> = head
+            .iter()
+            .map(|&(offset, _)| {
+                cursor.advance_to(text, offset);
+                cursor
+            })
+            .collect();
+        let tail_cursors = match other {
+            Some(handle) => {
+                cursor.advance_to(text, split);
+                match handle.join() {
+                    Ok(cursors) => cursors,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            None => tail_scan(&mut cursor),
+        };
+        (head_cursors, cursor, tail_cursors)
+    });
+    let continued = split != usize::MAX && !tail.is_empty();
     let bom = usize::from(text.starts_with(crate::plan::BOM));
-    for i in order {
+    let head_positions = head.iter().zip(head_cursors);
+    let tail_positions = tail.iter().zip(
+        tail_cursors
+            .into_iter()
+            .map(|c| if continued { c.after(&at_split) } else { c }),
+    );
+    for (&(target, i), cursor) in head_positions.chain(tail_positions) {
         let Some(PlanPosition { byte_offset, .. }) = findings[i].plan_position else {
             continue;
         };
-        let target = byte_offset.min(bytes.len());
-        if pos < target {
-            let skipped = &bytes[pos..target];
-            if let Some(last) = memchr::memrchr(b'\n', skipped) {
-                line += memchr::memchr_iter(b'\n', skipped).count();
-                line_start = pos + last + 1;
-                counted_to = line_start;
-                chars = 0;
-            }
-            pos = target;
-        }
         let in_chars = if text.is_char_boundary(target) {
-            chars += text[counted_to..target].chars().count();
-            counted_to = target;
-            chars
+            cursor.chars
         } else {
-            target - line_start
+            target - cursor.line_start
         };
-        let column = in_chars.saturating_sub(if line_start == 0 { bom } else { 0 }) + 1;
+        let column = in_chars.saturating_sub(if cursor.line_start == 0 { bom } else { 0 }) + 1;
         findings[i].plan_position = Some(PlanPosition {
             byte_offset,
-            line,
+            line: cursor.line,
             column,
         });
     }
+}
+
+/// From this many bytes into the plan, [`fill_positions`] scans on two threads.
+const PARALLEL_POSITIONS_FROM: usize = 8 << 20;
+
+/// Where a scan of the text has got to.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    pos: usize,
+    /// Line number (from 1), or, for a scan that started mid-text, newlines seen (from 0).
+    line: usize,
+    line_start: usize,
+    /// Characters in `text[line_start..pos]`, or in `text[start..pos]` before a scan that
+    /// started mid-text has seen a newline; counted as the bytes that start one: a count that
+    /// adds up across any split.
+    chars: usize,
+    newline_seen: bool,
+}
+
+impl Cursor {
+    const START: Self = Self {
+        pos: 0,
+        line: 1,
+        line_start: 0,
+        chars: 0,
+        newline_seen: true,
+    };
+
+    /// A scan from `pos`, to be joined to the one that reaches `pos` with [`Cursor::after`].
+    fn continuing_at(pos: usize) -> Self {
+        Self {
+            pos,
+            line: 0,
+            line_start: pos,
+            chars: 0,
+            newline_seen: false,
+        }
+    }
+
+    /// This cursor, of a scan that started where `prefix` stands, as if one scan had done both.
+    fn after(self, prefix: &Self) -> Self {
+        if self.newline_seen {
+            Self {
+                line: prefix.line + self.line,
+                ..self
+            }
+        } else {
+            Self {
+                pos: self.pos,
+                line: prefix.line,
+                line_start: prefix.line_start,
+                chars: prefix.chars + self.chars,
+                newline_seen: prefix.newline_seen,
+            }
+        }
+    }
+
+    fn advance_to(&mut self, text: &str, target: usize) {
+        let bytes = text.as_bytes();
+        // Block by block, so the newline search and the character count read each block while
+        // it is in cache: on a 100 MB plan, reading it from memory twice costs tens of ms.
+        while self.pos < target {
+            let end = (self.pos + POSITION_BLOCK).min(target);
+            let (newlines, last) = memchr::memchr_iter(b'\n', &bytes[self.pos..end])
+                .fold((0, None), |(n, _), i| (n + 1, Some(i)));
+            let count_from = match last {
+                Some(last) => {
+                    self.line += newlines;
+                    self.line_start = self.pos + last + 1;
+                    self.chars = 0;
+                    self.newline_seen = true;
+                    self.line_start
+                }
+                None => self.pos,
+            };
+            self.chars += char_starts(text, count_from..end);
+            self.pos = end;
+        }
+    }
+}
+
+/// Bytes [`fill_positions`] scans at a time (fits in a core's L2 cache).
+const POSITION_BLOCK: usize = 64 * 1024;
+
+/// How many characters start within `text[range]`, whose ends need not be char boundaries.
+fn char_starts(text: &str, range: std::ops::Range<usize>) -> usize {
+    // The bytes before the first boundary continue a character that started earlier.
+    let mut start = range.start;
+    while start < range.end && !text.is_char_boundary(start) {
+        start += 1;
+    }
+    if start >= range.end {
+        return 0;
+    }
+    // `start` is a boundary; so is `end`, and a character starting there but ending past the
+    // range counts too.
+    let mut end = range.end;
+    while end > start && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    // `str`'s count is the vectorised one.
+    text[start..end].chars().count() + usize::from(end < range.end)
 }
 
 #[cfg(test)]
@@ -372,6 +553,80 @@ mod tests {
             before.matches('\n').count() + 1,
             before[line_start..].chars().count().saturating_sub(bom) + 1,
         )
+    }
+
+    #[test]
+    fn positions_are_right_across_scan_blocks() {
+        // Longer than several blocks: long lines of multi-byte characters, newlines between.
+        let mut text = String::new();
+        for i in 0..(3 * POSITION_BLOCK / 1000) {
+            text.push_str(&"é-ü\u{1F600}x".repeat(i % 7 * 40));
+            text.push('\n');
+        }
+        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        let offsets: Vec<usize> = boundaries.iter().step_by(997).copied().collect();
+        let mut findings: Vec<Finding> = offsets.iter().map(|&o| finding_at(o)).collect();
+        fill_positions(&text, &mut findings);
+        assert!(text.len() > 2 * POSITION_BLOCK && offsets.len() > 100);
+        for f in &findings {
+            // A missing position fails the comparison (lines count from 1).
+            let p = f.plan_position.unwrap_or(PlanPosition {
+                byte_offset: 0,
+                line: 0,
+                column: 0,
+            });
+            assert_eq!(
+                (p.line, p.column),
+                naive(&text, p.byte_offset),
+                "offset {}",
+                p.byte_offset
+            );
+        }
+    }
+
+    #[test]
+    fn positions_are_the_same_when_the_text_is_scanned_in_two_halves() {
+        let mut long = String::from("\u{FEFF}");
+        for i in 0..(3 * POSITION_BLOCK / 1000) {
+            long.push_str(&"é-ü\u{1F600}x".repeat(i % 7 * 40));
+            long.push('\n');
+        }
+        // One line without newlines (the usual plan), a BOM at its start.
+        let one_line = format!("\u{FEFF}{}", "aé\u{1F600}".repeat(POSITION_BLOCK / 2));
+        for text in [long.as_str(), one_line.as_str(), "\u{FEFF}x\nyé", "é"] {
+            let offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).step_by(101).collect();
+            // Split points: at the start, in the middle (possibly inside a character), never.
+            for parallel_from in [0, 1, text.len() / 3, usize::MAX] {
+                let mut findings: Vec<Finding> = offsets.iter().map(|&o| finding_at(o)).collect();
+                // Not a character boundary: columns count bytes from the line's start.
+                findings.push(finding_at(text.len() / 2));
+                findings.push(finding_at(text.len() + 10));
+                fill_positions_split(text, &mut findings, parallel_from);
+                let mut serial: Vec<Finding> = findings
+                    .iter()
+                    .map(|f| finding_at(f.plan_position.map_or(0, |p| p.byte_offset)))
+                    .collect();
+                fill_positions_split(text, &mut serial, usize::MAX);
+                for (f, s) in findings.iter().zip(&serial) {
+                    let (p, s) = (f.plan_position, s.plan_position);
+                    assert_eq!(
+                        p.map(|p| (p.line, p.column)),
+                        s.map(|s| (s.line, s.column)),
+                        "offset {:?}, split from {parallel_from}",
+                        p.map(|p| p.byte_offset)
+                    );
+                }
+                for f in findings.iter().take(offsets.len()) {
+                    let p = f.plan_position.map_or((0, 0), |p| (p.line, p.column));
+                    let offset = f.plan_position.map_or(0, |p| p.byte_offset);
+                    assert_eq!(
+                        p,
+                        naive(text, offset),
+                        "offset {offset}, split from {parallel_from}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `tfplugin-server` crate.
 
 pub mod aws;
+pub mod docs;
 pub mod framework;
 pub mod grpc;
 pub mod provider;

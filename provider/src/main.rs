@@ -30,7 +30,13 @@ fn main() -> ExitCode {
         eprintln!("{e}");
         return ExitCode::FAILURE;
     }
-    init_logging(VERSION);
+    init_logging();
+    // Names the build in every provider log (Terraform prefixes only the binary name).
+    tracing::info!(
+        version = VERSION,
+        source = SOURCE_ADDRESS,
+        "terraform-provider-immutable v{VERSION}"
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -14,12 +14,16 @@
 )]
 
 mod destroy;
+mod doc_examples;
 mod drift;
 mod endpoints;
+mod examples;
 mod fault_proxy;
 mod harness;
 mod import;
 mod lint_real_plans;
+mod migration;
+mod packaging;
 mod quickstart;
 mod replace;
 mod rollout;

@@ -23,6 +23,7 @@ mod aws;
 mod faults;
 pub mod hcl;
 mod http;
+mod https_static;
 mod moto;
 pub mod plan;
 mod terraform;
@@ -34,6 +35,7 @@ use std::path::{Path, PathBuf};
 pub use aws::{ASG_NAME_TAG, Aws, FLEET_TAG, GENERATION_TAG, asg_tag};
 pub use faults::{Faults, Rule, Service, format_calls};
 pub use http::{HttpResponse, http_request};
+pub use https_static::HttpsStaticServer;
 pub use moto::{Moto, http_get_status};
 pub use terraform::{RunningTerraform, TerraformWorkdir, TfOutput};
 

@@ -1,5 +1,6 @@
 //! Report formats. Each writes the whole report to a `Write`; stdout carries only this.
 
+mod codequality;
 mod github;
 mod human;
 mod json;
@@ -32,6 +33,8 @@ pub enum Format {
     Junit,
     /// A Markdown summary table for a pull-request comment.
     Markdown,
+    /// GitLab Code Quality JSON (`artifacts:reports:codequality`).
+    Codequality,
 }
 
 /// Settings that only affect presentation.
@@ -66,6 +69,7 @@ pub fn render(
         Format::Github => github::render(report, out),
         Format::Junit => junit::render(report, out),
         Format::Markdown => markdown::render(report, out),
+        Format::Codequality => codequality::render(report, out),
     }
 }
 

@@ -446,7 +446,9 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<Plan<'a>, PlanError> {
 }
 
 /// [`parse`] for a caller that already knows where the JSON is: `range` must be
-/// [`strip_wrapper_noise`]`(text)` (finding it again would scan the whole input).
+/// [`strip_wrapper_noise`]`(text)` or [`strip_leading_noise`]`(text)`. With the latter, lines
+/// after the JSON are looked for only if the JSON does not parse: finding them means scanning
+/// back over the last line, which in a one-line plan is the whole plan.
 pub fn parse_within<'a>(
     name: &str,
     text: &'a str,
@@ -462,8 +464,17 @@ pub fn parse_within<'a>(
             len: whole.len(),
         });
     }
-    let raw: RawPlan<'a> = serde_json::from_str(text)
-        .map_err(|e| PlanError::from_json(name, whole, range.clone(), &e))?;
+    let raw: RawPlan<'a> = match serde_json::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let full = strip_wrapper_noise(whole);
+            if full != range {
+                tracing::info!("{name}: ignored lines a CI wrapper added around the JSON");
+                return parse_within(name, whole, full);
+            }
+            return Err(PlanError::from_json(name, whole, range, &e));
+        }
+    };
 
     let looks_like_plan = raw.resource_changes.is_some()
         || raw.planned_values.is_some()
@@ -559,6 +570,22 @@ impl<'a> ResourceChange<'a> {
     }
 }
 
+/// [`strip_wrapper_noise`] without the lines after the JSON: a byte-order mark and a
+/// `[command]` line are skipped; the range ends where the text does. Never looks past the first
+/// line.
+pub fn strip_leading_noise(text: &str) -> std::ops::Range<usize> {
+    let mut start = if text.starts_with(BOM) {
+        BOM.len_utf8()
+    } else {
+        0
+    };
+    if text[start..].starts_with("[command]") {
+        start =
+            memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i + 1);
+    }
+    start..text.len()
+}
+
 /// A UTF-8 byte-order mark (Windows tools write one; JSON parsers may ignore it).
 pub const BOM: char = '\u{FEFF}';
 
@@ -567,17 +594,7 @@ pub const BOM: char = '\u{FEFF}';
 /// leading byte-order mark.
 /// Returns the byte range of the JSON document, or the whole text when nothing was added.
 pub fn strip_wrapper_noise(text: &str) -> std::ops::Range<usize> {
-    let mut start = if text.starts_with(BOM) {
-        BOM.len_utf8()
-    } else {
-        0
-    };
-    if text[start..].starts_with("[command]") {
-        start = text[start..]
-            .find('\n')
-            .map_or(text.len(), |i| start + i + 1);
-    }
-    let mut end = text.len();
+    let std::ops::Range { start, mut end } = strip_leading_noise(text);
     loop {
         let body = &text[start..end];
         let trimmed = body.trim_end();
@@ -626,6 +643,20 @@ mod tests {
         assert_eq!(text[range].trim(), "{\"a\":1}");
         assert_eq!(strip_wrapper_noise("{}"), 0..2);
         assert_eq!(strip_wrapper_noise("\u{FEFF}{}"), 3..5);
+        assert_eq!(strip_leading_noise(text), 46..text.len());
+    }
+
+    #[test]
+    fn trailing_wrapper_lines_are_found_when_only_the_leading_ones_were_stripped() {
+        let text = "[command]terraform show -json tfplan\n{\"format_version\":\"1.2\",\"resource_changes\":[]}\n::debug::exitcode: 0\n";
+        let plan = parse_within("w.json", text, strip_leading_noise(text)).unwrap();
+        assert_eq!(plan.format_version, KNOWN_FORMAT);
+        // An error in the JSON is reported the same whichever range was given.
+        let bad = "[command]x\n{\"format_version\": x}\n::debug::exitcode: 0\n";
+        let leading = parse_within("b.json", bad, strip_leading_noise(bad)).unwrap_err();
+        let full = parse_within("b.json", bad, strip_wrapper_noise(bad)).unwrap_err();
+        assert_eq!(leading.to_string(), full.to_string());
+        assert_eq!(leading.offset(), full.offset());
     }
 
     #[test]

@@ -1,4 +1,6 @@
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
@@ -65,8 +67,19 @@ declare_rule! {
 
 const SSH: i64 = 22;
 
-/// Substrings (lowercase) of every source [`is_world`] accepts.
-const WORLD_NEEDLES: &[&str] = &["0.0.0.0", "::/0", "*", "internet", "any"];
+/// Substrings (lowercase) of every source [`is_world`] accepts, but `0.0.0.0`: see
+/// [`may_name_world`].
+const WORLD_NEEDLES: &[&str] = &["::/0", "*", "internet", "any"];
+
+/// Whether the JSON text of a raw value may contain a source [`is_world`] accepts. `0.0.0.0`
+/// counts only where no digit precedes it: `10.0.0.0/8`, the most common private source,
+/// contains it too, and would send most firewall rules to a full parse.
+fn may_name_world(raw: &RawValue) -> bool {
+    let text = raw.get().as_bytes();
+    raw_may_contain(raw, WORLD_NEEDLES)
+        || memchr::memmem::find_iter(text, b"0.0.0.0")
+            .any(|i| i == 0 || !text[i - 1].is_ascii_digit())
+}
 
 fn is_world(cidr: &str) -> bool {
     let cidr = cidr.trim();
@@ -282,6 +295,19 @@ const FIREWALL_TYPES: &[&str] = &[
     "alicloud_security_group_rule",
 ];
 
+/// Whether an AWS security group's `ingress` blocks may name a world source, read without
+/// parsing the rest of `after` into a [`Value`]. Anything unexpected (not an object, a
+/// duplicate key) answers yes, so the full parse decides.
+fn ingress_may_be_open(after: &RawValue) -> bool {
+    #[derive(Deserialize)]
+    struct Group<'a> {
+        #[serde(borrow, default)]
+        ingress: Option<&'a RawValue>,
+    }
+    serde_json::from_str::<Group<'_>>(after.get())
+        .map_or(true, |group| group.ingress.is_some_and(may_name_world))
+}
+
 impl Rule for SshOpenToWorld {
     fn info(&self) -> &'static RuleInfo {
         &Self::INFO
@@ -294,10 +320,15 @@ impl Rule for SshOpenToWorld {
         // Every rule but OpenStack's (where an empty prefix is the world) needs a world
         // source written out; without one, `after` is not worth parsing.
         if rc.type_name != "openstack_networking_secgroup_rule_v2"
-            && rc
-                .change
-                .after
-                .is_none_or(|raw| !raw_may_contain(raw, WORLD_NEEDLES))
+            && rc.change.after.is_none_or(|raw| !may_name_world(raw))
+        {
+            return;
+        }
+        // A group's world source is usually its egress (`0.0.0.0/0` out); only `ingress` counts.
+        if matches!(
+            rc.type_name.as_ref(),
+            "aws_security_group" | "aws_default_security_group"
+        ) && rc.change.after.is_some_and(|raw| !ingress_may_be_open(raw))
         {
             return;
         }
@@ -330,6 +361,34 @@ impl Rule for SshOpenToWorld {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_group_open_only_outwards_is_not_parsed_further() {
+        let raw =
+            |text: &str| RawValue::from_string(text.to_owned()).unwrap_or_else(|_| unreachable!());
+        let egress_only = raw(
+            r#"{"egress":[{"cidr_blocks":["0.0.0.0/0"]}],"ingress":[{"cidr_blocks":["10.0.0.0/8"]}]}"#,
+        );
+        assert!(!ingress_may_be_open(&egress_only));
+        assert!(!ingress_may_be_open(&raw(
+            r#"{"egress":[{"cidr_blocks":["0.0.0.0/0"]}]}"#
+        )));
+        assert!(ingress_may_be_open(&raw(
+            r#"{"ingress":[{"cidr_blocks":["0.0.0.0/0"]}]}"#
+        )));
+        // Whatever the typed read cannot settle goes to the full parse.
+        assert!(ingress_may_be_open(&raw(
+            r#"{"ingress":[],"ingress":[{"cidr_blocks":["0.0.0.0/0"]}]}"#
+        )));
+        assert!(ingress_may_be_open(&raw("null")));
+        // `10.0.0.0/8` contains `0.0.0.0`, but is no world source.
+        assert!(!may_name_world(&raw(
+            r#"{"cidr_blocks":["10.0.0.0/8","100.0.0.0/8"]}"#
+        )));
+        assert!(may_name_world(&raw(r#"{"cidr_blocks":["0.0.0.0/0"]}"#)));
+        assert!(may_name_world(&raw(r#"{"cidr_blocks":[" 0.0.0.0"]}"#)));
+        assert!(may_name_world(&raw(r#"{"source":"Internet"}"#)));
+    }
 
     #[test]
     fn aws_inline_and_rules() {

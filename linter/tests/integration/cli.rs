@@ -500,6 +500,10 @@ fn an_unread_input_never_looks_like_a_pass_in_any_format() {
         ),
         ("junit", "<error type=\"input\""),
         ("markdown", "❌ 1 plan could not be read"),
+        (
+            "codequality",
+            "\"check_name\": \"immutable-lint/input-error\"",
+        ),
     ] {
         let out = process(
             &fixtures(),

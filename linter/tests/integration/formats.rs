@@ -15,7 +15,15 @@ const PLANS: &[(&str, u8)] = &[
     ("clean", 0),
 ];
 
-const FORMATS: &[&str] = &["human", "json", "sarif", "github", "junit", "markdown"];
+const FORMATS: &[&str] = &[
+    "human",
+    "json",
+    "sarif",
+    "github",
+    "junit",
+    "markdown",
+    "codequality",
+];
 
 fn snapshot(name: &str, text: &str) {
     insta::with_settings!({
@@ -27,7 +35,10 @@ fn snapshot(name: &str, text: &str) {
             (r#""uri": "file://[^"]*""#, r#""uri": "[SRCROOT]""#),
             // Paths are relative to the Git work tree (the workspace root); without a `.git`
             // (a source tarball) they are relative to the working directory, the crate root.
-            (r#"("uri": "|file=)linter/"#, "$1"),
+            (r#"("uri": "|file=|"path": ")linter/"#, "$1"),
+            // Code Quality fingerprints hash that root-relative path, so they differ the same
+            // way; `code_quality_fingerprints_ignore_line_moves` checks them instead.
+            (r#""fingerprint": "[0-9a-f]{32}""#, r#""fingerprint": "[FINGERPRINT]""#),
         ],
     }, {
         insta::assert_snapshot!(name, text);
@@ -129,6 +140,40 @@ fn machine_formats_are_valid_documents() {
             assert!(!uri.contains([' ', '\\']), "{uri}");
         }
     }
+    // GitLab Code Quality: the fields GitLab requires, on every issue.
+    let issues: serde_json::Value = serde_json::from_str(
+        &run(&[
+            "--no-config",
+            "--source",
+            &fixture("source"),
+            "--format",
+            "codequality",
+            &path,
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let issues = issues.as_array().unwrap();
+    // 4 errors, one waived inline in the source (waived findings are left out).
+    assert_eq!(issues.len(), 3, "{issues:#?}");
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for issue in issues {
+        for key in ["description", "check_name", "fingerprint", "severity"] {
+            assert!(issue[key].is_string(), "{key}: {issue}");
+        }
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap()),
+            "{issue}"
+        );
+        let path = issue["location"]["path"].as_str().unwrap();
+        assert!(!path.is_empty() && !path.starts_with('/'), "{issue}");
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+        assert!(
+            fingerprints.insert(issue["fingerprint"].as_str().unwrap().to_owned()),
+            "fingerprints are unique: {issue}"
+        );
+    }
     let junit = run(&["--no-config", "--format", "junit", &path]).stdout;
     assert!(junit.starts_with("<?xml") && junit.trim_end().ends_with("</testsuites>"));
 }
@@ -216,4 +261,70 @@ fn strict_mode_reports_benign_updates() {
     assert_eq!(count(&normal), 4);
     // + aws_instance.tagged, aws_autoscaling_group.capacity and .refreshed (launch templates stay out)
     assert_eq!(count(&strict), 7);
+}
+
+/// GitLab tracks an issue across pipelines by its fingerprint: moving the block down a file
+/// must keep it (and its reported line must follow the block).
+#[test]
+fn code_quality_fingerprints_ignore_line_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    copy_tree(std::path::Path::new(&fixture("source")), &source);
+    let lint = || -> serde_json::Value {
+        let r = run(&[
+            "--no-config",
+            "--source",
+            source.to_str().unwrap(),
+            "--format",
+            "codequality",
+            &fixture("imm001_in_place_update.json"),
+        ]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let before = lint();
+    let main_tf = source.join("main.tf");
+    let text = std::fs::read_to_string(&main_tf).unwrap();
+    std::fs::write(&main_tf, format!("# moved\n\n\n{text}")).unwrap();
+    let after = lint();
+    let key = |issues: &serde_json::Value| -> Vec<(String, u64)> {
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["fingerprint"].as_str().unwrap().to_owned(),
+                    i["location"]["lines"]["begin"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (before, after) = (key(&before), key(&after));
+    assert_eq!(before.len(), after.len());
+    let mut moved = 0;
+    for ((fp_before, line_before), (fp_after, line_after)) in before.iter().zip(&after) {
+        assert_eq!(fp_before, fp_after, "the fingerprint survives a line move");
+        if line_after != line_before {
+            assert_eq!(*line_after, line_before + 3);
+            moved += 1;
+        }
+    }
+    assert!(
+        moved >= 1,
+        "an issue in main.tf moved: {before:?} -> {after:?}"
+    );
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

@@ -67,15 +67,14 @@ pub fn check_magic_cookie() -> Result<(), ServeError> {
 
 /// Installs the global `tracing` subscriber: hclog JSON lines on stderr,
 /// level from `TF_LOG_PROVIDER`, else `TF_LOG` (unset: INFO), or any
-/// `RUST_LOG` directives instead. Logs `version`. Does nothing if a global
-/// subscriber is already installed.
-pub fn init_logging(version: &str) {
+/// `RUST_LOG` directives instead. Does nothing if a global subscriber is
+/// already installed. The provider logs its own name and version.
+pub fn init_logging() {
     let subscriber = tracing_subscriber::registry()
         .with(logging::env_filter())
         .with(logging::HclogLayer::new(std::io::stderr));
-    if tracing::subscriber::set_global_default(subscriber).is_ok() {
-        tracing::info!(version, "terraform provider starting");
-    }
+    // An error means a subscriber is already installed, which is fine.
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 /// Serves `provider` the way go-plugin's client expects.

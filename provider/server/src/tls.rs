@@ -1,13 +1,24 @@
 //! go-plugin AutoMTLS: a fresh self-signed server certificate per process and
 //! a client verifier pinned to the certificate Terraform passed in
 //! `PLUGIN_CLIENT_CERT`.
+//!
+//! Two crypto libraries, on purpose. aws-lc (0.47) seeds its random number
+//! generator from CPU jitter on first use: about 30 ms of CPU, which was 95% of
+//! the provider's start-up and is paid again by every provider process
+//! Terraform starts (bench/results/provider.md). So everything that needs
+//! randomness — the server key, the certificate signature, the TLS key exchange
+//! and handshake signatures — uses ring, whose randomness is the OS's. aws-lc only
+//! verifies the client's signatures: Terraform's certificate is P-521, which ring
+//! cannot verify, and verifying needs no randomness.
 
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
+    PKCS_ECDSA_P256_SHA256, PublicKeyData, SignatureAlgorithm, SigningKey,
 };
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject as _;
@@ -29,7 +40,7 @@ pub(crate) struct ServerTls {
 /// Builds the TLS server configuration for a client whose certificate PEM
 /// came in `PLUGIN_CLIENT_CERT`.
 pub(crate) fn server_tls(client_cert_pem: &str) -> Result<ServerTls, ServeError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(server_crypto());
     let verifier = PinnedClientCert::from_pem(client_cert_pem, &provider)?;
     let (cert, key) = self_signed_localhost()?;
 
@@ -44,6 +55,56 @@ pub(crate) fn server_tls(client_cert_pem: &str) -> Result<ServerTls, ServeError>
         cert_der: cert.as_ref().to_vec(),
         config: Arc::new(config),
     })
+}
+
+/// ring for all that needs randomness, aws-lc's signature verification (P-521).
+fn server_crypto() -> CryptoProvider {
+    CryptoProvider {
+        signature_verification_algorithms: rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms,
+        ..rustls::crypto::ring::default_provider()
+    }
+}
+
+/// An ECDSA P-256 key of ring's, for rcgen to sign the certificate with.
+struct RingKey {
+    pair: EcdsaKeyPair,
+    pkcs8: Vec<u8>,
+    rng: SystemRandom,
+}
+
+impl RingKey {
+    fn generate() -> Result<Self, ServeError> {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+            .map_err(|_| rcgen::Error::RingUnspecified)?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .map_err(|e| rcgen::Error::RingKeyRejected(e.to_string()))?;
+        Ok(Self {
+            pair,
+            pkcs8: pkcs8.as_ref().to_vec(),
+            rng,
+        })
+    }
+}
+
+impl PublicKeyData for RingKey {
+    fn der_bytes(&self) -> &[u8] {
+        self.pair.public_key().as_ref()
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl SigningKey for RingKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.pair
+            .sign(&self.rng, msg)
+            .map(|signature| signature.as_ref().to_vec())
+            .map_err(|_| rcgen::Error::RingUnspecified)
+    }
 }
 
 /// A self-signed certificate shaped like go-plugin's own: the Go client
@@ -72,9 +133,9 @@ fn self_signed_localhost() -> Result<(CertificateDer<'static>, PrivateKeyDer<'st
     params.not_before = now - time::Duration::hours(1);
     params.not_after = now + time::Duration::days(365 * 30);
 
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let key = RingKey::generate()?;
     let cert = params.self_signed(&key)?;
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8));
     Ok((cert.der().clone(), key_der))
 }
 
@@ -169,7 +230,7 @@ mod tests {
     use super::*;
 
     fn p521_pem() -> (String, Vec<u8>) {
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
         let cert = CertificateParams::new(vec!["localhost".to_owned()])
             .unwrap()
             .self_signed(&key)

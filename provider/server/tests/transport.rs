@@ -105,7 +105,8 @@ fn child_main() -> ExitCode {
         eprintln!("{err}");
         return ExitCode::FAILURE;
     }
-    init_logging(TEST_VERSION);
+    init_logging();
+    tracing::info!(version = TEST_VERSION, "transport test provider starting");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,41 +1,197 @@
-//! Coalesces concurrent single-group reads into batched DescribeAutoScalingGroups calls.
+//! Group reads for refreshes: one snapshot of every fleet group per plan, batched direct reads
+//! behind it.
 //!
 //! Terraform refreshes up to `-parallelism` (default 10) resources at once, each in its own
-//! ReadResource RPC. Reads that arrive within a short window share one call (up to 50
-//! names), so refreshing 100 fleets costs about ten calls instead of a hundred — the
-//! difference between a plan and a throttled plan in a large account.
+//! ReadResource RPC, and starts a fresh provider process for every walk. Coalescing only the
+//! reads that happen to be in flight together gave 17–25 DescribeAutoScalingGroups calls for a
+//! no-op plan of 100 fleets (bench/results/provider.md). Instead, the first read of a process
+//! lists every group tagged `immutable:fleet` (100 per call, the API's page limit) and later
+//! reads are answered from that snapshot:
+//!
+//! - **Positive answers only.** A group found in the snapshot is returned. A group missing from
+//!   it is read directly before being reported gone, so a group created by someone else after
+//!   the snapshot, or one beyond the page cap, can never look deleted.
+//! - **Once per group, short-lived.** A snapshot answers each group once (Terraform reads a
+//!   resource once per walk; a second read of the same group, as after an import or in a
+//!   long-lived test server, goes to AWS) and only for [`SNAPSHOT_TTL`]: about one refresh
+//!   walk, the same staleness as reads that are simply made a few seconds apart.
+//! - **Writes invalidate it.** Every write this process sends through the SDK clients bumps a
+//!   [`WriteEpoch`] (an SDK interceptor, before and after the call); a snapshot taken under
+//!   an older epoch is never used, so a process never reads back its own stale state.
+//! - **Bounded cost.** At most [`SNAPSHOT_MAX_PAGES`] pages (1000 groups); an account with more
+//!   fleets falls back to direct reads for the rest. A failed listing is not retried for the
+//!   snapshot's lifetime; reads then go direct, so errors surface exactly as before.
+//!
+//! Direct reads arriving within [`WINDOW`] share one call (up to [`MAX_NAMES`] names).
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use aws_sdk_autoscaling::types::AutoScalingGroup;
-use tokio::sync::{mpsc, oneshot};
+use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::AwsError;
 use super::error::aws_err;
 
-/// How long the first read of a batch waits for company.
+/// How long the first direct read of a batch waits for company.
 const WINDOW: Duration = Duration::from_millis(20);
-/// Names per call (the API's limit for `AutoScalingGroupNames`).
+/// Names per direct call (the API's limit for `AutoScalingGroupNames`).
 const MAX_NAMES: usize = 50;
+/// The tag every generation carries (`resources::fleet::model::TAG_FLEET`).
+pub const FLEET_TAG_KEY: &str = "immutable:fleet";
+/// How long a snapshot answers reads.
+pub const SNAPSHOT_TTL: Duration = Duration::from_secs(30);
+/// Groups per listing call: the API's maximum `MaxRecords`.
+const SNAPSHOT_PAGE_SIZE: i32 = 100;
+/// Listing calls per snapshot at most.
+pub const SNAPSHOT_MAX_PAGES: usize = 10;
 
 type Reply = oneshot::Sender<Result<Option<AutoScalingGroup>, AwsError>>;
+
+/// Counts the writes this process makes, so cached reads older than a write are not used.
+///
+/// Install it on every SDK client ([`WriteEpoch::interceptor`]); an operation is a write
+/// unless its name starts with `Describe`, `Get` or `List`.
+#[derive(Debug, Clone, Default)]
+pub struct WriteEpoch(Arc<AtomicU64>);
+
+impl WriteEpoch {
+    /// The current epoch; it changes whenever a write starts or ends.
+    pub fn current(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Marks that a write happened.
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// An SDK interceptor that bumps this epoch around every write.
+    pub fn interceptor(&self) -> WriteInterceptor {
+        WriteInterceptor(self.clone())
+    }
+}
+
+/// The SDK side of [`WriteEpoch`].
+#[derive(Debug, Clone)]
+pub struct WriteInterceptor(WriteEpoch);
+
+impl WriteInterceptor {
+    fn bump_if_write(&self, cfg: &ConfigBag) {
+        // Without operation metadata, assume a write: a needless re-read beats a stale one.
+        let read_only = cfg.load::<Metadata>().is_some_and(|m| {
+            let name = m.name();
+            name.starts_with("Describe") || name.starts_with("Get") || name.starts_with("List")
+        });
+        if !read_only {
+            self.0.bump();
+        }
+    }
+}
+
+impl Intercept for WriteInterceptor {
+    fn name(&self) -> &'static str {
+        "WriteEpoch"
+    }
+
+    // Not `read_before_execution`: for client-level interceptors it runs before the operation's
+    // configuration (and so its name) is in the bag.
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.bump_if_write(cfg);
+        Ok(())
+    }
+
+    // Again after the write: a listing that overlapped it may hold the state before it.
+    fn read_after_execution(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.bump_if_write(cfg);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct GroupReader {
     requests: mpsc::UnboundedSender<(String, Reply)>,
+    snapshot: Arc<Snapshot>,
+}
+
+#[derive(Debug)]
+struct Snapshot {
+    client: aws_sdk_autoscaling::Client,
+    writes: WriteEpoch,
+    ttl: Duration,
+    /// Held while a listing runs, so concurrent first reads wait for one listing.
+    taken: Mutex<Option<Taken>>,
+}
+
+#[derive(Debug)]
+struct Taken {
+    /// The write epoch when the listing started.
+    epoch: u64,
+    at: Instant,
+    /// Live groups by name; empty after a failed listing.
+    groups: HashMap<String, AutoScalingGroup>,
 }
 
 impl GroupReader {
-    /// Starts the batching task on the current tokio runtime.
-    pub fn spawn(client: aws_sdk_autoscaling::Client) -> Self {
+    /// Starts the batching task on the current tokio runtime. `writes` must be the epoch whose
+    /// interceptor is installed on the clients that change groups.
+    pub fn spawn(client: aws_sdk_autoscaling::Client, writes: WriteEpoch) -> Self {
+        Self::spawn_with_ttl(client, writes, SNAPSHOT_TTL)
+    }
+
+    /// [`GroupReader::spawn`] with another snapshot lifetime (`Duration::ZERO`: no snapshot,
+    /// every read is direct).
+    pub fn spawn_with_ttl(
+        client: aws_sdk_autoscaling::Client,
+        writes: WriteEpoch,
+        ttl: Duration,
+    ) -> Self {
         let (requests, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(client, receiver));
-        Self { requests }
+        tokio::spawn(run(client.clone(), receiver));
+        Self {
+            requests,
+            snapshot: Arc::new(Snapshot {
+                client,
+                writes,
+                ttl,
+                taken: Mutex::new(None),
+            }),
+        }
     }
 
     /// The named group, unless it is gone or being deleted.
     pub async fn describe(&self, name: &str) -> Result<Option<AutoScalingGroup>, AwsError> {
+        if let Some(group) = self.snapshot.lookup(name).await {
+            return Ok(Some(group));
+        }
+        self.describe_directly(name).await
+    }
+
+    /// The named group, read by name (batched with other direct reads), never from a snapshot.
+    pub async fn describe_directly(
+        &self,
+        name: &str,
+    ) -> Result<Option<AutoScalingGroup>, AwsError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || AwsError {
             operation: "DescribeAutoScalingGroups",
@@ -47,6 +203,92 @@ impl GroupReader {
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+
+    /// Forgets the snapshot: the next read lists the groups again.
+    pub fn invalidate(&self) {
+        self.snapshot.writes.bump();
+    }
+}
+
+impl Snapshot {
+    /// The group from a current snapshot (taking one if there is none), or `None` when the
+    /// snapshot cannot vouch for it.
+    async fn lookup(&self, name: &str) -> Option<AutoScalingGroup> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let mut taken = self.taken.lock().await;
+        let epoch = self.writes.current();
+        let current = taken
+            .as_ref()
+            .is_some_and(|t| t.epoch == epoch && t.at.elapsed() < self.ttl);
+        if !current {
+            *taken = Some(self.take(epoch).await);
+        }
+        let taken = taken.as_mut()?;
+        // A write since the listing started (even one still running) voids it.
+        if taken.epoch != self.writes.current() {
+            return None;
+        }
+        // Each group is answered from a snapshot once: Terraform reads a resource once per
+        // walk, so a second read of the same group wants what AWS says now.
+        taken.groups.remove(name)
+    }
+
+    async fn take(&self, epoch: u64) -> Taken {
+        let at = Instant::now();
+        let mut groups = HashMap::new();
+        let mut pages = self
+            .client
+            .describe_auto_scaling_groups()
+            .filters(
+                Filter::builder()
+                    .name("tag-key")
+                    .values(FLEET_TAG_KEY)
+                    .build(),
+            )
+            .max_records(SNAPSHOT_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut listed = 0;
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    listed += 1;
+                    for group in page.auto_scaling_groups() {
+                        if let Some(name) = group.auto_scaling_group_name()
+                            && is_live(group)
+                        {
+                            groups.insert(name.to_owned(), group.clone());
+                        }
+                    }
+                    if listed == SNAPSHOT_MAX_PAGES {
+                        tracing::debug!(
+                            groups = groups.len(),
+                            "snapshot stops at its page cap; other groups are read directly"
+                        );
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let e = aws_err("DescribeAutoScalingGroups")(e);
+                    tracing::debug!(error = %e, "listing fleet groups failed; reading directly");
+                    groups.clear();
+                    break;
+                }
+            }
+        }
+        tracing::debug!(
+            groups = groups.len(),
+            calls = listed,
+            "snapshot of the fleet groups"
+        );
+        Taken { epoch, at, groups }
+    }
+}
+
+fn is_live(group: &AutoScalingGroup) -> bool {
+    group.status().is_none_or(|s| !s.starts_with("Delete"))
 }
 
 async fn run(
@@ -94,7 +336,7 @@ async fn answer(client: aws_sdk_autoscaling::Client, batch: Vec<(String, Reply)>
         Ok(groups) => {
             let by_name: HashMap<&str, &AutoScalingGroup> = groups
                 .iter()
-                .filter(|g| g.status().is_none_or(|s| !s.starts_with("Delete")))
+                .filter(|g| is_live(g))
                 .filter_map(|g| Some((g.auto_scaling_group_name()?, g)))
                 .collect();
             for (name, reply) in batch {

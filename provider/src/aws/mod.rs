@@ -10,7 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_types::region::Region;
 
 pub use error::AwsError;
-pub use group_reader::GroupReader;
+pub use group_reader::{GroupReader, WriteEpoch};
 
 /// Per-service endpoint overrides from the provider's `endpoints` block.
 #[derive(Debug, Clone, Default)]
@@ -66,22 +66,26 @@ impl AwsClients {
                 .to_owned()
         })?;
 
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(&shared);
+        // Every write through these clients voids the group reader's snapshot.
+        let writes = WriteEpoch::default();
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(&shared).interceptor(writes.interceptor());
         if let Some(url) = &settings.endpoints.ec2 {
             ec2 = ec2.endpoint_url(url);
         }
-        let mut autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared);
+        let mut autoscaling =
+            aws_sdk_autoscaling::config::Builder::from(&shared).interceptor(writes.interceptor());
         if let Some(url) = &settings.endpoints.autoscaling {
             autoscaling = autoscaling.endpoint_url(url);
         }
-        let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared);
+        let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared)
+            .interceptor(writes.interceptor());
         if let Some(url) = &settings.endpoints.elbv2 {
             elbv2 = elbv2.endpoint_url(url);
         }
         let autoscaling = aws_sdk_autoscaling::Client::from_conf(autoscaling.build());
         Ok(Self {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
-            groups: GroupReader::spawn(autoscaling.clone()),
+            groups: GroupReader::spawn(autoscaling.clone(), writes),
             autoscaling,
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
             region,

@@ -102,6 +102,12 @@ pub trait Resource: Send + Sync {
     }
 
     /// Rewrites a state stored under an older schema version (as JSON) to the current one.
+    ///
+    /// Every change to a resource's schema bumps `Schema::version` and extends this method to
+    /// accept the previous version (CHANGELOG.md, "Versioning"). Called only with
+    /// `from_version` below the current version: the framework decodes current-version states
+    /// itself, refuses newer ones, and checks that the result fits the current schema and is
+    /// wholly known.
     fn upgrade_state(
         &self,
         from_version: i64,

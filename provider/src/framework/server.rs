@@ -141,6 +141,28 @@ impl FrameworkServer {
             }
         };
         let state = resource.upgrade_state(version, &raw, &mut diagnostics);
+        if diagnostics.has_error() || state.is_null() {
+            return StateResult { state, diagnostics };
+        }
+        // Terraform would reject a malformed result with a message naming neither the
+        // resource nor the versions; say both, and that the upgrader is at fault.
+        let problem = match state.conforms_to(&ty) {
+            Err(e) => Some(e.to_string()),
+            Ok(()) if !state.is_wholly_known() => Some("it holds unknown values".to_owned()),
+            Ok(()) => None,
+        };
+        if let Some(problem) = problem {
+            diagnostics.error(
+                "Provider produced an invalid upgraded state (provider bug)",
+                format!(
+                    "Upgrading the state of this {type_name} from schema version {version} to {} \
+                     produced a value that does not fit the schema: {problem}. Please report this \
+                     to the provider's maintainers.",
+                    schema.version
+                ),
+            );
+            return StateResult::failed(diagnostics);
+        }
         StateResult { state, diagnostics }
     }
 
@@ -277,5 +299,218 @@ impl StateResult {
             state: Value::Null,
             diagnostics,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::framework::schema::{Attribute, Block};
+
+    /// A resource at schema version 1 whose version 0 called `instance_size` `size`; with
+    /// `broken`, its upgrader has a bug: it returns a string.
+    struct Upgrading {
+        type_name: &'static str,
+        broken: bool,
+    }
+
+    /// A resource at schema version 1 that never wrote an upgrader (the trait's default).
+    struct NoUpgrader;
+
+    fn schema_v1() -> Schema {
+        Schema {
+            version: 1,
+            block: Block::new("test")
+                .attribute(Attribute::string("id").computed())
+                .attribute(Attribute::string("instance_size").required()),
+        }
+    }
+
+    #[async_trait]
+    impl Resource for Upgrading {
+        fn type_name(&self) -> &'static str {
+            self.type_name
+        }
+        fn schema(&self) -> Schema {
+            schema_v1()
+        }
+        async fn create(&self, _: &Context, planned: &Value, _: &mut Diagnostics) -> Value {
+            planned.clone()
+        }
+        async fn read(&self, _: &Context, state: &Value, _: &mut Diagnostics) -> Value {
+            state.clone()
+        }
+        async fn update(
+            &self,
+            _: &Context,
+            _: &Value,
+            planned: &Value,
+            _: &mut Diagnostics,
+        ) -> Value {
+            planned.clone()
+        }
+        async fn delete(&self, _: &Context, _: &Value, _: &mut Diagnostics) {}
+        fn upgrade_state(
+            &self,
+            from_version: i64,
+            raw: &serde_json::Value,
+            diagnostics: &mut Diagnostics,
+        ) -> Value {
+            let text = |key: &str| raw[key].as_str().map_or(Value::Null, Value::string);
+            if self.broken {
+                Value::string("not an object")
+            } else if from_version == 0 {
+                Value::object([("id", text("id")), ("instance_size", text("size"))])
+            } else {
+                diagnostics.error("Unsupported state version", from_version.to_string());
+                Value::Null
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Resource for NoUpgrader {
+        fn type_name(&self) -> &'static str {
+            "test_no_upgrader"
+        }
+        fn schema(&self) -> Schema {
+            schema_v1()
+        }
+        async fn create(&self, _: &Context, planned: &Value, _: &mut Diagnostics) -> Value {
+            planned.clone()
+        }
+        async fn read(&self, _: &Context, state: &Value, _: &mut Diagnostics) -> Value {
+            state.clone()
+        }
+        async fn update(
+            &self,
+            _: &Context,
+            _: &Value,
+            planned: &Value,
+            _: &mut Diagnostics,
+        ) -> Value {
+            planned.clone()
+        }
+        async fn delete(&self, _: &Context, _: &Value, _: &mut Diagnostics) {}
+    }
+
+    struct TestProvider;
+
+    #[async_trait]
+    impl Provider for TestProvider {
+        fn schema(&self) -> Schema {
+            Schema {
+                version: 0,
+                block: Block::new("test provider"),
+            }
+        }
+        async fn configure(&self, _: &Value, _: &mut Diagnostics) -> Option<ProviderData> {
+            None
+        }
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            vec![
+                Arc::new(Upgrading {
+                    type_name: "test_renamed",
+                    broken: false,
+                }),
+                Arc::new(Upgrading {
+                    type_name: "test_broken",
+                    broken: true,
+                }),
+                Arc::new(NoUpgrader),
+            ]
+        }
+    }
+
+    fn server() -> FrameworkServer {
+        FrameworkServer::new(Arc::new(TestProvider))
+    }
+
+    fn messages(diagnostics: &Diagnostics) -> String {
+        diagnostics
+            .iter()
+            .map(|d| format!("{} / {}", d.summary, d.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_version_0_state_is_upgraded_by_the_resource() {
+        let result =
+            server().upgrade_resource_state("test_renamed", 0, br#"{"id":"t-1","size":"large"}"#);
+        assert!(
+            result.diagnostics.is_empty(),
+            "{}",
+            messages(&result.diagnostics)
+        );
+        assert_eq!(result.state.get("id").and_then(Value::as_str), Some("t-1"));
+        assert_eq!(
+            result.state.get("instance_size").and_then(Value::as_str),
+            Some("large")
+        );
+    }
+
+    #[test]
+    fn a_state_at_the_current_version_is_decoded_unchanged() {
+        let result = server().upgrade_resource_state(
+            "test_renamed",
+            1,
+            br#"{"id":"t-1","instance_size":"small"}"#,
+        );
+        assert!(
+            result.diagnostics.is_empty(),
+            "{}",
+            messages(&result.diagnostics)
+        );
+        assert_eq!(
+            result.state.get("instance_size").and_then(Value::as_str),
+            Some("small")
+        );
+    }
+
+    #[test]
+    fn a_state_from_a_newer_schema_is_refused_naming_resource_and_versions() {
+        let result = server().upgrade_resource_state("test_renamed", 2, br#"{"id":"t-1"}"#);
+        assert!(result.state.is_null());
+        let text = messages(&result.diagnostics);
+        assert!(result.diagnostics.has_error(), "{text}");
+        assert!(text.contains("State written by a newer provider"), "{text}");
+        assert!(
+            text.contains("test_renamed")
+                && text.contains("schema version 2")
+                && text.contains("up to 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_upgrader_result_that_does_not_fit_the_schema_is_a_provider_bug() {
+        let result = server().upgrade_resource_state("test_broken", 0, br#"{"id":"t-1"}"#);
+        assert!(result.state.is_null());
+        let text = messages(&result.diagnostics);
+        assert!(
+            text.contains("invalid upgraded state (provider bug)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test_broken") && text.contains("from schema version 0 to 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_resource_without_an_upgrader_refuses_old_states_by_name() {
+        let result = server().upgrade_resource_state("test_no_upgrader", 0, br#"{"id":"t-1"}"#);
+        assert!(result.state.is_null());
+        let text = messages(&result.diagnostics);
+        assert!(text.contains("Unsupported state version"), "{text}");
+        assert!(
+            text.contains("test_no_upgrader has no upgrader from schema version 0"),
+            "{text}"
+        );
     }
 }

@@ -31,31 +31,30 @@ impl Fleet {
     fn health_check_block() -> Block {
         Block::new(
             "The health gate every new generation (and every scale-out) must pass before \
-             Terraform goes on. Omit the block to use the defaults.",
+             Terraform goes on; see [Health gate and rollback](#health-gate-and-rollback). \
+             Omit the block to use the defaults. Its settings change in place and apply to \
+             the next gate.",
         )
-        .attribute(
-            Attribute::string("type")
-                .default(Value::string("EC2"))
-                .describe(
-                    "`EC2` (instance status checks) or `ELB` (also the target groups' health \
-                     checks). Sets the ASG's health check type. Default `EC2`.",
-                ),
-        )
+        .attribute(Attribute::string("type").default(Value::string("EC2")).describe(
+            "`EC2` (instance status checks only) or `ELB` (also the target groups' health \
+             checks; needs `target_group_arns`). Sets the ASG's health check type.",
+        ))
         .attribute(Attribute::string("grace_period").default(Value::string("30s")).describe(
             "How long the ASG ignores failed health checks of a new instance (the ASG's \
-             HealthCheckGracePeriod), as a duration such as `\"30s\"`. Default `30s`.",
+             HealthCheckGracePeriod), as a duration such as `\"30s\"` or `\"2m\"`.",
         ))
         .attribute(Attribute::string("timeout").default(Value::string("10m")).describe(
-            "How long a new generation may take to pass the gate before it is rolled back, \
-             e.g. `\"10m\"`. Default `10m`.",
+            "How long a new generation may take to pass the gate, counted from its launch, \
+             before it is rolled back: a duration such as `\"10m\"` or `\"1h\"`, not zero.",
         ))
         .attribute(Attribute::string("healthy_for").default(Value::string("0s")).describe(
-            "Bake window: the gate passes only once enough instances have stayed healthy \
-             for this long without interruption, e.g. `\"2m\"`. Default `0s`.",
+            "Bake window: the gate passes only once enough instances have each stayed \
+             healthy for this long without interruption, e.g. `\"2m\"`.",
         ))
         .attribute(Attribute::number("min_healthy_percent").default(int(100)).describe(
-            "Share of the desired capacity that must be healthy (InService and Healthy) for \
-             the gate to pass, 1–100. Rounded up to whole instances. Default `100`.",
+            "Share of the desired capacity that must be healthy (InService and Healthy, and \
+             healthy in every target group) for the gate to pass: a whole number from 1 to \
+             100, rounded up to whole instances.",
         ))
     }
 }
@@ -81,34 +80,36 @@ impl Resource for Fleet {
                 .requires_replace()
                 .describe(
                     "Logical fleet name, unique within the account and region: generations \
-                     are found by it. Each generation's ASG and launch template are named \
-                     `<name>-g<generation>`, so old and new coexist without name clashes. \
-                     Letters, digits, `-` and `_`; at most 100 characters.",
+                     are found by their `immutable:fleet` tag. Each generation's ASG and \
+                     launch template are named `<name>-g<generation>`, so old and new coexist \
+                     without name clashes. 1–100 letters, digits, `-` and `_`. An imported \
+                     group not created by this provider keeps its own name until its first \
+                     replacement (see the migration guide).",
                 ),
         )
         .attribute(
             Attribute::string("image_id")
                 .required()
                 .requires_replace()
-                .describe("AMI the instances boot from (`ami-…`). Changing it rolls out a new generation."),
+                .describe("AMI the instances boot from: `ami-` and 8 or 17 hex digits."),
         )
         .attribute(
             Attribute::string("instance_type")
                 .required()
                 .requires_replace()
-                .describe("EC2 instance type, e.g. `t3.micro`."),
+                .describe("EC2 instance type, such as `t3.micro`."),
         )
         .attribute(
             Attribute::string_set("subnet_ids")
                 .required()
                 .requires_replace()
-                .describe("Subnets the ASG launches into (at least one)."),
+                .describe("IDs of the subnets the ASG launches into (`subnet-…`, at least one)."),
         )
         .attribute(
             Attribute::string_set("security_group_ids")
                 .optional()
                 .requires_replace()
-                .describe("Security groups of the instances."),
+                .describe("IDs of the instances' security groups. Unset: the VPC's default group."),
         )
         .attribute(
             Attribute::string("user_data")
@@ -116,64 +117,71 @@ impl Resource for Fleet {
                 .sensitive()
                 .requires_replace()
                 .describe(
-                    "Instance user data as plain text (the provider base64-encodes it). \
-                     Sensitive: never shown in plans or logs.",
+                    "Instance user data as plain text (the provider base64-encodes it into the \
+                     launch template). Sensitive: never shown in plans or logs.",
                 ),
         )
         .attribute(
             Attribute::string("iam_instance_profile")
                 .optional()
                 .requires_replace()
-                .describe("Name or ARN of the instance profile."),
+                .describe("Name or ARN of the IAM instance profile the instances run with."),
         )
         .attribute(
             Attribute::string_set("target_group_arns")
                 .optional()
                 .requires_replace()
                 .describe(
-                    "ELBv2 target groups the instances register with. A new generation is \
-                     attached to them from the start, alongside the old one.",
+                    "ARNs of the ELBv2 target groups the instances register with. A new \
+                     generation is attached to them from the start, alongside the old one, \
+                     and the gate waits until its instances are healthy in every one.",
                 ),
         )
         .attribute(
             Attribute::number("min_size")
                 .required()
-                .describe("Minimum number of instances. Changes in place."),
+                .describe("Minimum number of instances, 0 or more and at most `max_size`."),
         )
         .attribute(
             Attribute::number("max_size")
                 .required()
-                .describe("Maximum number of instances. Changes in place."),
+                .describe("Maximum number of instances, at least `min_size`."),
         )
         .attribute(
             Attribute::number("desired_capacity")
                 .optional()
                 .computed()
                 .describe(
-                    "Number of instances. When set, Terraform owns it exactly and changes it \
-                     in place (a scale-out passes the health gate too). When unset, the \
+                    "Number of instances, from `min_size` to `max_size`. When set, Terraform \
+                     owns it exactly (a scale-out passes the health gate too). When unset, the \
                      fleet is left to scaling policies: refreshes never fight the \
                      autoscaler, and a new generation starts at its predecessor's live \
                      desired capacity (within min/max), so a rollout at peak never shrinks \
                      the fleet.",
                 ),
         )
-        .attribute(
-            Attribute::string_map("tags")
-                .optional()
-                .describe("Tags of the ASG, propagated to instances at launch. Change in place."),
-        )
+        .attribute(Attribute::string_map("tags").optional().describe(
+            "Tags of the ASG, propagated to instances at launch (running instances \
+                     keep the tags they launched with). Keys starting with `immutable:` or \
+                     `aws:` are reserved.",
+        ))
         .attribute(
             Attribute::string("id")
                 .computed()
                 .use_state_for_unknown()
-                .describe("Name of the current generation's Auto Scaling group."),
+                .describe(
+                    "Name of the current generation's Auto Scaling group; also the import ID.",
+                ),
         )
         .attribute(
             Attribute::number("generation")
                 .computed()
                 .use_state_for_unknown()
-                .describe("Generation number, one more than the newest generation found in AWS."),
+                .describe(
+                    "Generation number of the current ASG: one more than the newest \
+                     generation found in AWS when it was created; `0` for an imported group \
+                     that this provider did not create.",
+                ),
         )
         .attribute(
             Attribute::string("autoscaling_group_name")
@@ -185,9 +193,15 @@ impl Resource for Fleet {
             Attribute::string("launch_template_id")
                 .computed()
                 .use_state_for_unknown()
-                .describe("ID of the current generation's launch template."),
+                .describe(
+                    "ID of the current generation's launch template. A template this \
+                     provider did not create (an imported group's) is never deleted by it.",
+                ),
         )
-        .block(NestedBlock::single("health_check", Self::health_check_block()));
+        .block(NestedBlock::single(
+            "health_check",
+            Self::health_check_block(),
+        ));
         Schema { version: 0, block }
     }
 
@@ -316,7 +330,24 @@ impl Resource for Fleet {
         };
         let asg_name = prior.string("id").unwrap_or_default();
         let template_id = prior.string("launch_template_id");
-        if let Err(e) = aws::delete_generation(&clients, asg_name, template_id, &ctx.stop).await {
+        // Generation 0 is a group imported from outside (migration): its launch template is
+        // the user's and may be shared with other groups, so it stays.
+        let result = if prior.int("generation") == Some(0) {
+            aws::delete_group(&clients, asg_name, &ctx.stop)
+                .await
+                .map(|kept| {
+                    if let Some(template) = kept {
+                        tracing::info!(
+                            asg = asg_name,
+                            template,
+                            "kept launch template of imported group: not created by this provider"
+                        );
+                    }
+                })
+        } else {
+            aws::delete_generation(&clients, asg_name, template_id, &ctx.stop).await
+        };
+        if let Err(e) = result {
             diagnostics.error(
                 format!("Failed to delete fleet generation {asg_name}"),
                 e.to_string(),
@@ -349,9 +380,19 @@ impl Resource for Fleet {
         };
         match observe::observe(&clients, id, None).await {
             Ok(Some(observed)) => {
-                if observed.is_fleet_generation()
-                    && let Err(e) = aws::mark_serving(&clients, id).await
-                {
+                if let Some(problem) = observed.import_problem() {
+                    diagnostics.error(
+                        "Cannot import fleet",
+                        format!("Auto Scaling group {id:?} {problem}"),
+                    );
+                    return Value::Null;
+                }
+                let marked = if observed.is_fleet_generation() {
+                    aws::mark_serving(&clients, id).await
+                } else {
+                    aws::adopt_foreign_group(&clients, id).await
+                };
+                if let Err(e) = marked {
                     diagnostics.error("Cannot import fleet", e.to_string());
                     return Value::Null;
                 }

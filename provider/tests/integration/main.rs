@@ -10,7 +10,9 @@
     clippy::default_trait_access
 )]
 
+mod docs;
 mod fixture;
+mod group_reader;
 mod lifecycle;
 mod plan_validity;
 mod planning;

@@ -144,6 +144,38 @@ fn bad_image_subnets_and_health_check_are_reported_by_path() {
     );
 }
 
+/// The timeout counts from the launch: a bake window as long as the timeout never completes.
+/// Unset attributes take their defaults (timeout 10m), so `healthy_for = "15m"` alone is wrong too.
+#[test]
+fn a_bake_window_not_shorter_than_the_timeout_is_rejected_at_healthy_for() {
+    let f = fixture();
+    let cases = [
+        (vec![("timeout", "15s"), ("healthy_for", "30s")], true),
+        (vec![("timeout", "1m"), ("healthy_for", "1m")], true),
+        (vec![("healthy_for", "15m")], true),
+        (vec![("timeout", "1m"), ("healthy_for", "30s")], false),
+        (vec![("healthy_for", "2m")], false),
+    ];
+    for (attrs, rejected) in cases {
+        let values: Vec<(&str, Value)> =
+            attrs.iter().map(|(k, v)| (*k, Value::string(*v))).collect();
+        let config = f.fleet_config("bake", &[("health_check", f.health_check(&values))]);
+        let diags = validate(&config);
+        let at_healthy_for = diags
+            .iter()
+            .any(|d| diagnostic_path(d) == "health_check.healthy_for");
+        assert_eq!(at_healthy_for, rejected, "{attrs:?}: {diags:#?}");
+        if rejected {
+            assert!(
+                diags
+                    .iter()
+                    .any(|d| d.detail.contains("must be shorter than timeout")),
+                "{diags:#?}"
+            );
+        }
+    }
+}
+
 /// A user tag under `immutable:` would be filtered out by every refresh (a perpetual diff)
 /// and `immutable:state` would overwrite the marker that keeps a serving generation from
 /// being removed as a leftover; `aws:` keys AWS rejects at apply.

@@ -498,6 +498,22 @@ pub async fn mark_serving(clients: &AwsClients, group: &str) -> Result<(), AwsEr
     set_rollout(clients, group, Rollout::Serving).await
 }
 
+/// Takes over a group this provider did not create (migration): tags it as serving generation
+/// 0 of the fleet named like the group, so the first rollout finds it as the predecessor (and
+/// starts at its live capacity) and names the new generation `<group>-g1`. Its launch template
+/// stays untagged: it is the user's, and is never deleted.
+pub async fn adopt_foreign_group(clients: &AwsClients, group: &str) -> Result<(), AwsError> {
+    put_tags(
+        clients,
+        vec![
+            group_tag(group, TAG_FLEET, group),
+            group_tag(group, TAG_GENERATION, "0"),
+            group_tag(group, Rollout::TAG, Rollout::Serving.as_str()),
+        ],
+    )
+    .await
+}
+
 async fn set_rollout(clients: &AwsClients, group: &str, rollout: Rollout) -> Result<(), AwsError> {
     put_tags(
         clients,
@@ -781,20 +797,32 @@ pub async fn delete_generation(
     template_id: Option<&str>,
     stop: &CancellationToken,
 ) -> Result<(), AwsError> {
+    let group_template = delete_group(clients, asg_name, stop).await?;
+    if let Some(id) = template_id.map(str::to_owned).or(group_template) {
+        delete_launch_template(clients, &id).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an ASG as [`delete_generation`] does, but not its launch template, whose ID it
+/// returns (`None` when the group was already gone).
+pub async fn delete_group(
+    clients: &AwsClients,
+    asg_name: &str,
+    stop: &CancellationToken,
+) -> Result<Option<String>, AwsError> {
     let deadline = Instant::now() + DELETE_WAIT;
-    let mut template_id = template_id.map(str::to_owned);
+    let mut template_id = None;
     if let Some(asg) = describe_group(clients, asg_name).await? {
         let instance_ids: Vec<String> = asg
             .instances()
             .iter()
             .filter_map(|i| i.instance_id().map(str::to_owned))
             .collect();
-        if template_id.is_none() {
-            template_id = asg
-                .launch_template()
-                .and_then(|t| t.launch_template_id())
-                .map(str::to_owned);
-        }
+        template_id = asg
+            .launch_template()
+            .and_then(|t| t.launch_template_id())
+            .map(str::to_owned);
         let target_groups = asg.target_group_arns().to_vec();
         if !target_groups.is_empty() {
             tracing::info!(asg = asg_name, "detaching from target groups before delete");
@@ -863,10 +891,7 @@ pub async fn delete_generation(
             .await?;
         }
     }
-    if let Some(id) = template_id {
-        delete_launch_template(clients, &id).await?;
-    }
-    Ok(())
+    Ok(template_id)
 }
 
 /// True when none of `instances` is still registered (or draining) in any target group.

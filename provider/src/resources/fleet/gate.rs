@@ -59,6 +59,10 @@ pub struct GateFailure {
     pub holdouts: Vec<String>,
     pub healthy: usize,
     pub required: usize,
+    /// The bake window, and how long each healthy instance had been healthy without
+    /// interruption when the gate gave up (longest first).
+    pub healthy_for: Duration,
+    pub baking: Vec<(String, Duration)>,
 }
 
 #[derive(Debug)]
@@ -74,6 +78,13 @@ impl fmt::Display for GateFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (healthy, required) = (self.healthy, self.required);
         match &self.reason {
+            GateReason::TimedOut(t) if healthy >= required => write!(
+                f,
+                "{healthy}/{required} required instances were healthy, but not yet for the \
+                 whole bake window (healthy_for = {}) when the gate timed out after {}.",
+                duration::format(self.healthy_for),
+                duration::format(*t)
+            )?,
             GateReason::TimedOut(t) => write!(
                 f,
                 "Only {healthy}/{required} required instances were healthy when the gate timed \
@@ -97,6 +108,17 @@ impl fmt::Display for GateFailure {
             write!(f, "\nInstances that held the gate back:")?;
             for h in &self.holdouts {
                 write!(f, "\n  - {h}")?;
+            }
+        }
+        if !self.healthy_for.is_zero() && !self.baking.is_empty() {
+            write!(f, "\nInstances healthy, baking:")?;
+            for (id, baked) in &self.baking {
+                write!(
+                    f,
+                    "\n  - {id}: healthy for {} of {}",
+                    duration::format(Duration::from_secs(baked.as_secs())),
+                    duration::format(self.healthy_for)
+                )?;
             }
         }
         Ok(())
@@ -212,6 +234,27 @@ impl<'a> Gate<'a> {
             holdouts: seen.map(|s| s.holdouts.clone()).unwrap_or_default(),
             healthy: seen.map_or(0, |s| s.healthy),
             required: self.required,
+            healthy_for: self.health.healthy_for,
+            baking: Vec::new(),
+        }
+    }
+
+    /// A failure that also says how far each healthy instance got through the bake window.
+    fn failure_while_baking(
+        &self,
+        reason: GateReason,
+        seen: Option<&Observation>,
+        healthy_since: &HashMap<String, Instant>,
+    ) -> GateFailure {
+        let now = Instant::now();
+        let mut baking: Vec<(String, Duration)> = healthy_since
+            .iter()
+            .map(|(id, since)| (id.clone(), now.saturating_duration_since(*since)))
+            .collect();
+        baking.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        GateFailure {
+            baking,
+            ..self.failure(reason, seen)
         }
     }
 
@@ -282,7 +325,11 @@ impl<'a> Gate<'a> {
             last = Some(seen);
             let now = Instant::now();
             if now >= deadline {
-                return Err(self.failure(GateReason::TimedOut(self.health.timeout), last.as_ref()));
+                return Err(self.failure_while_baking(
+                    GateReason::TimedOut(self.health.timeout),
+                    last.as_ref(),
+                    &healthy_since,
+                ));
             }
             let mut delay = backoff.next_delay().min(deadline - now);
             if let Some(remaining) = remaining_bake {
@@ -290,7 +337,9 @@ impl<'a> Gate<'a> {
                 delay = delay.min(remaining.max(Duration::from_millis(50)));
             }
             tokio::select! {
-                () = stop.cancelled() => return Err(self.failure(GateReason::Stopped, last.as_ref())),
+                () = stop.cancelled() => {
+                    return Err(self.failure_while_baking(GateReason::Stopped, last.as_ref(), &healthy_since));
+                }
                 () = tokio::time::sleep(delay) => {}
             }
         }
@@ -504,6 +553,44 @@ mod tests {
             "not enough instances"
         );
         assert_eq!(baked(&since, 0, now), None, "nothing required");
+    }
+
+    /// A timeout with every required instance healthy but not yet baked says so, and how far
+    /// each instance got, instead of "only N/N healthy".
+    #[test]
+    fn a_timeout_during_the_bake_names_the_instances_and_their_progress() {
+        let failure = GateFailure {
+            reason: GateReason::TimedOut(Duration::from_secs(15)),
+            holdouts: Vec::new(),
+            healthy: 2,
+            required: 2,
+            healthy_for: Duration::from_secs(30),
+            baking: vec![
+                ("i-a".to_owned(), Duration::from_millis(12_400)),
+                ("i-b".to_owned(), Duration::from_secs(3)),
+            ],
+        };
+        let text = failure.to_string();
+        assert!(
+            text.starts_with(
+                "2/2 required instances were healthy, but not yet for the whole bake window \
+                 (healthy_for = 30s) when the gate timed out after 15s."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\n  - i-a: healthy for 12s of 30s"), "{text}");
+        assert!(text.contains("\n  - i-b: healthy for 3s of 30s"), "{text}");
+
+        let short = GateFailure {
+            healthy: 1,
+            ..failure
+        };
+        assert!(
+            short
+                .to_string()
+                .starts_with("Only 1/2 required instances were healthy"),
+            "{short}"
+        );
     }
 
     /// Two instances taking turns at being healthy keep the healthy count at one in every

@@ -2,8 +2,9 @@
 //!
 //! Launch template versions are immutable, so a refresh fetches one only when the group's
 //! launch template reference is not the one Terraform recorded: an unchanged reference
-//! cannot carry changed baked attributes. Group reads go through the batching reader, so a
-//! plan with many fleets makes a handful of DescribeAutoScalingGroups calls, not one each.
+//! cannot carry changed baked attributes. Group reads go through `aws::GroupReader` (one
+//! listing of every fleet group per plan, then batched reads by name), so a plan with many
+//! fleets makes about one DescribeAutoScalingGroups call per 100 fleets, not one each.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -37,6 +38,11 @@ pub struct Observed {
     health_check_type: Option<String>,
     grace_period: Option<i32>,
     health_check_tag: Option<String>,
+    /// What the group launches from, for import's checks of groups this provider did not
+    /// create.
+    launch_configuration: Option<String>,
+    mixed_instances: bool,
+    template_version: Option<String>,
     /// The group still uses the template version Terraform recorded: the baked attributes
     /// in state are still true and were not fetched again.
     baked_unchanged: bool,
@@ -93,6 +99,9 @@ pub async fn observe(
         health_check_type: asg.health_check_type().map(str::to_owned),
         grace_period: asg.health_check_grace_period(),
         health_check_tag: tag_value(asg_tags(&asg), TAG_HEALTH_CHECK).map(str::to_owned),
+        launch_configuration: asg.launch_configuration_name().map(str::to_owned),
+        mixed_instances: asg.mixed_instances_policy().is_some(),
+        template_version: spec.as_ref().and_then(|s| s.version()).map(str::to_owned),
         baked_unchanged: false,
     };
     let unchanged_reference = spec.as_ref().is_some_and(|s| {
@@ -158,6 +167,46 @@ impl Observed {
     /// Whether the group carries the fleet tags the provider puts on its generations.
     pub fn is_fleet_generation(&self) -> bool {
         self.fleet_tag.is_some()
+    }
+
+    /// Why this group cannot be imported as a fleet, if it cannot: what it launches from must
+    /// be one launch template version that never changes under it.
+    pub fn import_problem(&self) -> Option<String> {
+        if let Some(configuration) = &self.launch_configuration {
+            return Some(format!(
+                "launches from launch configuration {configuration:?}. immutable_fleet \
+                 launches from a launch template; move the group to a launch template pinned \
+                 to a version number first, then import it."
+            ));
+        }
+        if self.mixed_instances {
+            return Some(
+                "uses a mixed instances policy (instance type overrides or a Spot/On-Demand \
+                 mix). immutable_fleet launches one instance type from one launch template \
+                 version; a group with a mixed instances policy cannot be imported."
+                    .to_owned(),
+            );
+        }
+        let Some(template) = &self.launch_template_id else {
+            return Some("has no launch template.".to_owned());
+        };
+        let version = self.template_version.as_deref().unwrap_or("$Default");
+        if !version.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(format!(
+                "launches from launch template {template} version {version:?}, which moves \
+                 whenever a template version is created or made the default, so the image \
+                 it runs is not fixed. Pin the group to a version number first (with \
+                 aws_autoscaling_group: `version = aws_launch_template.<name>.latest_version`, \
+                 then apply), then import it."
+            ));
+        }
+        if self.image_id.is_none() || self.instance_type.is_none() {
+            return Some(format!(
+                "launches from launch template {template} version {version}, which sets no \
+                 image ID or no instance type; immutable_fleet needs both in the template."
+            ));
+        }
+        None
     }
 
     /// The prior state with everything AWS knows replaced by what AWS says, so out-of-band
@@ -282,5 +331,73 @@ impl Observed {
                     .unwrap_or(Value::Null),
             ),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group created outside the provider, launching from template version 3.
+    fn foreign() -> Observed {
+        Observed {
+            asg_name: "web".to_owned(),
+            fleet_tag: None,
+            generation_tag: None,
+            launch_template_id: Some("lt-0abc".to_owned()),
+            image_id: Some("ami-12c6146b".to_owned()),
+            instance_type: Some("t3.micro".to_owned()),
+            security_group_ids: Vec::new(),
+            user_data: None,
+            iam_instance_profile: None,
+            subnet_ids: vec!["subnet-1".to_owned()],
+            target_group_arns: Vec::new(),
+            min_size: 1,
+            max_size: 2,
+            desired: 1,
+            tags: BTreeMap::new(),
+            health_check_type: Some("EC2".to_owned()),
+            grace_period: Some(300),
+            health_check_tag: None,
+            launch_configuration: None,
+            mixed_instances: false,
+            template_version: Some("3".to_owned()),
+            baked_unchanged: false,
+        }
+    }
+
+    fn problem(edit: impl FnOnce(&mut Observed)) -> String {
+        let mut observed = foreign();
+        edit(&mut observed);
+        observed.import_problem().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_pinned_template_version_imports_as_generation_zero_under_its_own_name() {
+        let observed = foreign();
+        assert_eq!(observed.import_problem(), None);
+        let state = observed.imported();
+        assert_eq!(state.string("name"), Some("web"));
+        assert_eq!(state.int("generation"), Some(0));
+        assert!(state.attr("health_check").is_null());
+    }
+
+    #[test]
+    fn unsupported_launch_sources_are_named() {
+        assert!(
+            problem(|o| o.launch_configuration = Some("web-lc".to_owned()))
+                .contains("launch configuration \"web-lc\"")
+        );
+        assert!(problem(|o| o.mixed_instances = true).contains("mixed instances policy"));
+        assert!(problem(|o| o.launch_template_id = None).contains("no launch template"));
+        for unpinned in [Some("$Latest"), Some("$Default"), None] {
+            let message = problem(|o| o.template_version = unpinned.map(str::to_owned));
+            let shown = unpinned.unwrap_or("$Default");
+            assert!(
+                message.contains(&format!("version \"{shown}\"")) && message.contains("Pin"),
+                "{message}"
+            );
+        }
+        assert!(problem(|o| o.image_id = None).contains("no image ID"));
     }
 }

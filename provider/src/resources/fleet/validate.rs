@@ -239,6 +239,27 @@ fn health_check(config: &Value, d: &mut Diagnostics) {
             "A zero timeout would fail every gate; use e.g. \"10m\".",
         );
     }
+    // The timeout counts from the launch, so a bake window as long as the timeout can never
+    // complete. Unset attributes take their schema defaults (10m, 0s).
+    if block.string("timeout").is_some() || block.string("healthy_for").is_some() {
+        let timeout = duration::parse(block.string("timeout").unwrap_or("10m"));
+        let healthy_for = duration::parse(block.string("healthy_for").unwrap_or("0s"));
+        if let (Ok(timeout), Ok(healthy_for)) = (timeout, healthy_for)
+            && !timeout.is_zero()
+            && healthy_for >= timeout
+        {
+            d.attribute_error(
+                path.attr("healthy_for"),
+                "Bake window longer than the timeout",
+                format!(
+                    "healthy_for ({}) must be shorter than timeout ({}), which counts from the \
+                     launch of the new generation: the gate could never pass.",
+                    duration::format(healthy_for),
+                    duration::format(timeout)
+                ),
+            );
+        }
+    }
     if let Some(n) = block.attr("min_healthy_percent").as_number()
         && n.as_i64().is_none()
     {
