@@ -8,8 +8,16 @@
 #                                          (Terraform 1.0.3)
 #   scripts/local-aws.sh stop              stop it (by the recorded PID)
 #
-# Progress goes to stderr; only the export lines go to stdout, so `eval` sees nothing else.
+# Progress goes to stderr; only the export lines go to stdout, so `eval` sees nothing else. On
+# failure stdout says `false`, so the `eval` fails too instead of leaving a shell that would
+# talk to whatever AWS account its credentials reach.
 set -euo pipefail
+command="${1:-}"
+on_exit() {
+  local status=$?
+  if [[ $status -ne 0 && $command == start ]]; then echo false; fi
+}
+trap on_exit EXIT
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state_dir="$repo_root/.local-aws"
@@ -51,7 +59,9 @@ while True:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        sys.exit(f"moto_server exited before answering; see .local-aws/moto.log")
+        port = endpoint.rsplit(":", 1)[1]
+        sys.exit(f"moto_server exited before answering (is port {port} in use? then "
+                 f"export LOCAL_AWS_PORT=<another port> and start again); see .local-aws/moto.log")
     if time.monotonic() > deadline:
         sys.exit("moto_server did not answer within 60 s; see .local-aws/moto.log")
     time.sleep(0.1)
@@ -80,6 +90,7 @@ EXPORTS
     rm -f -- "$pid_file"
     ;;
   *)
+    # shellcheck disable=SC2016 # the usage shows the command literally
     printf 'usage: eval "$(scripts/local-aws.sh start)" | scripts/local-aws.sh stop\n' >&2
     exit 2
     ;;

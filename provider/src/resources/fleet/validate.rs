@@ -250,7 +250,7 @@ fn health_check(config: &Value, d: &mut Diagnostics) {
         {
             d.attribute_error(
                 path.attr("healthy_for"),
-                "Bake window longer than the timeout",
+                "Bake window not shorter than the timeout",
                 format!(
                     "healthy_for ({}) must be shorter than timeout ({}), which counts from the \
                      launch of the new generation: the gate could never pass.",
