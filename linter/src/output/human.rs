@@ -112,8 +112,9 @@ pub fn render(
     };
     writeln!(
         out,
-        "{mark} {}{waived} in {plans} ({changes} resource changes){unread}",
-        counts(errors, warnings)
+        "{mark} {}{waived} in {plans} ({}){unread}",
+        counts(errors, warnings),
+        super::resource_changes(changes)
     )
 }
 

@@ -108,8 +108,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let names: Vec<String> = report.plans.iter().map(|p| code(&p.name)).collect();
     writeln!(
         out,
-        "Checked {} ({changes} resource changes).",
-        names.join(", ")
+        "Checked {} ({}).",
+        names.join(", "),
+        super::resource_changes(changes)
     )?;
     if !report.unread_inputs.is_empty() {
         let unread: Vec<String> = report.unread_inputs.iter().map(|n| code(n)).collect();

@@ -95,15 +95,22 @@ pub(crate) fn where_text(report: &Report, f: &Finding) -> String {
     }
 }
 
+/// `1 error`, `3 errors`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `1 resource change`, `3 resource changes`.
+pub(crate) fn resource_changes(n: usize) -> String {
+    plural(n, "resource change")
+}
+
 /// `3 errors, 1 warning` with singulars.
 pub(crate) fn counts(errors: usize, warnings: usize) -> String {
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("1 {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
     format!(
         "{}, {}",
         plural(errors, "error"),
