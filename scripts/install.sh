@@ -60,22 +60,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-# Terraform's platform names (GOOS_GOARCH) for this machine.
-host_platform() {
-  local os arch
-  case "$(uname -s)" in
-    Linux) os="linux" ;;
-    Darwin) os="darwin" ;;
-    FreeBSD) os="freebsd" ;;
-    *) die "unsupported operating system $(uname -s)" ;;
-  esac
-  case "$(uname -m)" in
-    x86_64 | amd64) arch="amd64" ;;
-    aarch64 | arm64) arch="arm64" ;;
-    *) die "unsupported CPU architecture $(uname -m)" ;;
-  esac
-  printf '%s_%s\n' "$os" "$arch"
-}
+# shellcheck source=scripts/lib/platform.sh
+source "$repo_root/scripts/lib/platform.sh"
 
 if [[ -z "$binary" ]]; then
   if [[ "$profile" == "release" ]]; then
@@ -90,7 +76,7 @@ fi
 # "terraform-provider-immutable 0.1.0" -> "0.1.0"
 version=$("$binary" --version | awk '{ print $2 }')
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || die "$binary --version printed no semantic version"
-platform=$(host_platform)
+platform=$(terraform_platform) || die "no provider build for this machine"
 
 for host in "${hosts[@]}"; do
   dir="$plugin_dir/$host/$namespace/$type/$version/$platform"

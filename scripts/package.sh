@@ -34,6 +34,9 @@ die() {
   exit 2
 }
 
+# shellcheck source=scripts/lib/platform.sh
+source "$repo_root/scripts/lib/platform.sh"
+
 version=""
 out="$repo_root/target/dist"
 target=""
@@ -74,17 +77,7 @@ fi
   die "version \"$version\" is not a semantic version (MAJOR.MINOR.PATCH[-PRERELEASE])"
 
 if [[ -z "$target" ]]; then
-  case "$(uname -s)" in
-    Linux) os="linux" ;;
-    Darwin) os="darwin" ;;
-    *) die "unsupported operating system $(uname -s); pass --target" ;;
-  esac
-  case "$(uname -m)" in
-    x86_64 | amd64) arch="amd64" ;;
-    aarch64 | arm64) arch="arm64" ;;
-    *) die "unsupported CPU architecture $(uname -m); pass --target" ;;
-  esac
-  target="${os}_${arch}"
+  target=$(terraform_platform) || die "pass --target"
   rust_target=""
 else
   case "$target" in
