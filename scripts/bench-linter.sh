@@ -21,31 +21,17 @@ export LC_ALL=C
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
+# step, die, run_once, medians_of, get and the table cells; CHECKOV_VERSION.
+# shellcheck source=scripts/lib/measure.sh
+source scripts/lib/measure.sh
 
-smoke=false
-with_checkov=true
-for arg in "$@"; do
-  case "$arg" in
-    --smoke) smoke=true ;;
-    --no-checkov) with_checkov=false ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
-    *) echo "bench-linter: unknown argument $arg" >&2; exit 2 ;;
-  esac
-done
+bench_args bench-linter 2,18 "$@"
 
-CHECKOV_VERSION=3.3.30
 bench_dir=.bench
 plans_dir=$bench_dir/plans
 results_md=bench/results/linter.md
 tsv=$bench_dir/linter-measurements.tsv
 mkdir -p "$plans_dir" bench/results
-
-step() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'bench-linter: %s\n' "$*" >&2; exit 1; }
-
-if [[ ! -x /usr/bin/time ]]; then
-  die "/usr/bin/time is missing (it measures peak RSS): apt-get install time"
-fi
 
 # Sizes: name, resources, target bytes (0 = natural size), runs, checkov runs.
 if $smoke; then
@@ -72,46 +58,7 @@ for s in "${sizes[@]}"; do
   read -r _ _ _ _ ck <<<"$s"
   ((ck > 0)) && need_checkov=true
 done
-if $need_checkov; then
-  if [[ ! -x $checkov ]] || [[ $("$checkov" --version 2>/dev/null) != "$CHECKOV_VERSION" ]]; then
-    step "installing checkov==$CHECKOV_VERSION into $bench_dir/venv-checkov"
-    python3 -m venv "$bench_dir/venv-checkov"
-    "$bench_dir/venv-checkov/bin/pip" install --quiet "checkov==$CHECKOV_VERSION" >&2
-  fi
-fi
-
-# run_once SIZE LABEL EXPECTED_CODES MUST_PRINT CMD... : one measured run, appended to $tsv as
-# size label wall user sys rss_kb. EXPECTED_CODES is a regex of the acceptable exit codes;
-# MUST_PRINT a string the output must contain (proof that the tool really scanned the plan).
-run_once() {
-  local size=$1 label=$2 ok=$3 must=$4
-  shift 4
-  local timing err out status
-  timing=$(mktemp) err=$(mktemp) out=$(mktemp)
-  local t0 t1
-  set +e
-  t0=$EPOCHREALTIME
-  /usr/bin/time -f '%e %U %S %M %x' -o "$timing" "$@" >"$out" 2>"$err"
-  status=$?
-  t1=$EPOCHREALTIME
-  set -e
-  local code
-  code=$(awk 'END { print $NF }' "$timing")
-  if [[ ! $code =~ ^($ok)$ ]] || { [[ -n $must ]] && ! grep -q -- "$must" "$out"; }; then
-    echo "bench-linter: $label on $size failed (exit $code, status $status; output must contain $must): $*" >&2
-    tail -20 "$err" >&2
-    tail -c 2000 "$out" >&2
-    # /usr/bin/time reports a signal on its first line.
-    head -2 "$timing" >&2
-    rm -f "$timing" "$err" "$out"
-    exit 1
-  fi
-  # Wall time from the shell's microsecond clock (time's %e has 10 ms steps; this adds the
-  # ~1 ms of starting /usr/bin/time to every command alike). CPU times keep time's 10 ms steps.
-  awk -v s="$size" -v l="$label" -v t0="$t0" -v t1="$t1" \
-    'END { printf "%s\t%s\t%.4f\t%s\t%s\t%s\n", s, l, t1 - t0, $2, $3, $4 }' "$timing" >>"$tsv"
-  rm -f "$timing" "$err" "$out"
-}
+$need_checkov && install_checkov "$bench_dir/venv-checkov"
 
 checkov_args=(--framework terraform_plan --external-checks-dir bench/checkov --check CKV_IMM_001
   --quiet --compact --skip-download)
@@ -140,49 +87,23 @@ for s in "${sizes[@]}"; do
   set -e
   ((status <= 1)) || die "immutable-lint exited $status on $plan"
   for ((round = 1; round <= runs; round++)); do
-    run_once "$name" parse-baseline 0 '' "$parse" "$plan"
+    run_once "$name" parse-baseline 0 '' '' "$parse" "$plan"
     # The plans update aws_instances in place: the linter exits 1 with IMM001 findings (2 or a
     # signal is a failure), checkov exits 1 with CKV_IMM_001 failures.
-    run_once "$name" immutable-lint 1 IMM001 "$lint" --no-config "$plan"
+    run_once "$name" immutable-lint 1 IMM001 '' "$lint" --no-config "$plan"
     if ((round <= checkov_runs)); then
-      run_once "$name" checkov 1 CKV_IMM_001 "$checkov" -f "$plan" "${checkov_args[@]}"
+      run_once "$name" checkov 1 CKV_IMM_001 '' "$checkov" -f "$plan" "${checkov_args[@]}"
     fi
   done
 done
 
-# Medians per size and tool: size label wall cpu rss_kb n.
-medians=$(awk -F'\t' '
-  { key = $1 "\t" $2; n[key]++; wall[key, n[key]] = $3; cpu[key, n[key]] = $4 + $5; rss[key, n[key]] = $6
-    if (!(key in seen)) { seen[key] = 1; order[++keys] = key } }
-  function median(arr, key, count,   i, j, t, v) {
-    for (i = 1; i <= count; i++) v[i] = arr[key, i]
-    for (i = 2; i <= count; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-    return count % 2 ? v[(count + 1) / 2] : (v[count / 2] + v[count / 2 + 1]) / 2
-  }
-  END { for (k = 1; k <= keys; k++) { key = order[k]
-    printf "%s\t%s\t%s\t%s\t%d\n", key, median(wall, key, n[key]), median(cpu, key, n[key]), median(rss, key, n[key]), n[key] } }
-' "$tsv")
-
-get() { # get SIZE LABEL FIELD(3=wall 4=cpu 5=rss 6=n)
-  awk -F'\t' -v s="$1" -v l="$2" -v f="$3" '$1 == s && $2 == l { print $f }' <<<"$medians"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f×", a / b }'; }
-bigratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.0f×", a / b }'; }
-secs() { [[ -n $1 ]] && printf '%.3f s' "$1" || printf '–'; }
-# CPU times: /usr/bin/time counts in 10 ms steps.
-cpusecs() { [[ -n $1 ]] && printf '%.2f s' "$1" || printf '–'; }
-mib() { [[ -n $1 ]] && awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }' || printf '–'; }
+medians=$(medians_of "$tsv")
 
 report=$(mktemp)
 {
   echo "## immutable-lint benchmarks"
   echo
-  echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB memory ($(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); $(date -u +%Y-%m-%d)."
-  echo "Build: $profile. checkov $CHECKOV_VERSION ($(python3 --version 2>&1))."
-  if $smoke; then
-    echo "Smoke run: debug build, one run of each command; it proves the harness works. Its ratios"
-    echo "are not the product's figures: those come from a full run (bench/results/linter.md)."
-  fi
+  report_intro "$profile" "$results_md"
   echo "Reproduce: \`scripts/bench-linter.sh$($smoke && echo ' --smoke')\` (plans: \`$gen --resources N --seed 1 [--target-bytes B] -o FILE\`;"
   echo "linter: \`immutable-lint --no-config plan.json\`; limit: \`parse-baseline plan.json\`;"
   echo "checkov: \`checkov -f plan.json --framework terraform_plan --external-checks-dir bench/checkov --check CKV_IMM_001 --quiet --compact --skip-download\`)."
@@ -253,18 +174,5 @@ report=$(mktemp)
   fi
 } >"$report"
 
-cat "$report"
-if $smoke; then
-  # A smoke run proves the harness works; it must not replace the measured full-run results.
-  cp "$report" "$bench_dir/linter-smoke.md"
-  step "smoke run: tables written to $bench_dir/linter-smoke.md (not $results_md)"
-else
-  # The file keeps a hand-written notes section after the generated tables.
-  notes=""
-  if [[ -f $results_md ]]; then
-    notes=$(awk '/^<!-- notes -->/ { keep = 1 } keep' "$results_md")
-  fi
-  { cat "$report"; echo; [[ -n $notes ]] && echo "$notes"; } >"$results_md"
-  step "wrote $results_md"
-fi
+write_report "$report" "$results_md" "$bench_dir/linter-smoke.md"
 rm -f "$report"

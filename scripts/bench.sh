@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Benchmarks (issue #5): immutable-lint against a plain JSON parse and checkov, the provider's
-# handshake, schema and no-op plans against a Go provider and moto. Results: bench/results/*.md,
-# summarised in BENCHMARKS.md. Not part of the tests: timings are never asserted.
+# Benchmarks (issues #5, #14): immutable-lint against a plain JSON parse and checkov, its
+# configuration mode against checkov's HCL scan, the provider's handshake, schema and no-op plans
+# against a Go provider and moto. Results: bench/results/*.md, summarised in BENCHMARKS.md. Not
+# part of the tests: timings are never asserted.
 #
 #   scripts/bench.sh            full run (long: generates plans up to ~1 GB, runs checkov)
 #   scripts/bench.sh --smoke    smallest sizes, one run each; what CI runs so the harness cannot rot
-#   scripts/bench.sh linter|provider [--smoke]   one half
+#   scripts/bench.sh linter|config|provider [--smoke]   one part
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
-halves=(linter provider)
+halves=(linter config provider)
 case "${1:-}" in
-  linter | provider) halves=("$1"); shift ;;
+  linter | config | provider) halves=("$1"); shift ;;
 esac
 
 for half in "${halves[@]}"; do
@@ -21,8 +22,8 @@ for half in "${halves[@]}"; do
   "scripts/bench-$half.sh" "$@"
 done
 
-# A full run of both halves rebuilds BENCHMARKS.md from the two result files, so the summary can
+# A full run of every part rebuilds BENCHMARKS.md from the result files, so the summary can
 # never disagree with the tables under it. Smoke runs write elsewhere and leave it alone.
-if [[ ${#halves[@]} -eq 2 && " $* " != *" --smoke "* ]]; then
+if [[ ${#halves[@]} -eq 3 && " $* " != *" --smoke "* ]]; then
   scripts/bench-summary.sh
 fi

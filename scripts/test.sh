@@ -8,7 +8,7 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
-step "scripts/setup-venv.sh (Terraform 1.0.3, moto, pre-commit in .venv/)"
+step "scripts/setup-venv.sh (Terraform 1.0.3, moto, pre-commit, maturin, actionlint in .venv/)"
 scripts/setup-venv.sh
 
 step "cargo fmt --all -- --check"
@@ -22,9 +22,21 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo build -p terraform-provider-immutable -p immutable-lint"
 cargo build -p terraform-provider-immutable -p immutable-lint
 
-# The pre-commit hooks, run by the real pre-commit (try-repo) against a scratch repository.
+# The linter's wheel (maturin; a release build into target/, shared with the -source hook's
+# build below), installed with pip into a fresh venv with no Rust toolchain on PATH.
+step "scripts/wheel.sh + scripts/test-wheel.sh (immutable-lint wheel, pip install without Rust)"
+scripts/wheel.sh
+bash scripts/test-wheel.sh
+
+# The pre-commit hooks, run by the real pre-commit (try-repo) against a scratch repository:
+# the wheel hooks without cargo on PATH, the -source hooks with it.
 step "linter/hooks/test-pre-commit.sh (pre-commit try-repo)"
 bash linter/hooks/test-pre-commit.sh
+
+# The GitHub Action's steps as written (INPUT_*, GITHUB_STEP_SUMMARY), and actionlint over the
+# workflows. The signed-registry install test is an e2e test (cargo test: packaging::registry).
+step "tests/action/test-action.sh (action.yml, actionlint)"
+bash tests/action/test-action.sh
 
 # The benchmark harness in smoke mode (smallest sizes, one run): it must keep working, and the
 # provider's call-count promise (one DescribeAutoScalingGroups per no-op plan) is checked as a

@@ -384,6 +384,43 @@ const BUILTINS: &[Builtin] = &[
     t("libvirt_domain", "libvirt", Instance, &[]),
 ];
 
+/// The capacity attributes of each group type: the benign settings that autoscalers,
+/// scheduled actions and operators move at run time without touching a running instance.
+/// A change of these found in `resource_drift` is scaling, not drift (IMM007). Each is also
+/// benign for its type (a test checks it).
+const CAPACITY: &[(&str, &[&str])] = &[
+    (
+        "immutable_fleet",
+        &["min_size", "max_size", "desired_capacity"],
+    ),
+    (
+        "aws_autoscaling_group",
+        &["min_size", "max_size", "desired_capacity"],
+    ),
+    ("aws_ec2_fleet", &["target_capacity_specification"]),
+    (
+        "aws_spot_fleet_request",
+        &["target_capacity", "on_demand_target_capacity"],
+    ),
+    ("google_compute_instance_group_manager", &["target_size"]),
+    (
+        "google_compute_region_instance_group_manager",
+        &["target_size"],
+    ),
+    ("azurerm_linux_virtual_machine_scale_set", &["instances"]),
+    ("azurerm_windows_virtual_machine_scale_set", &["instances"]),
+    (
+        "azurerm_orchestrated_virtual_machine_scale_set",
+        &["instances"],
+    ),
+    ("azurerm_virtual_machine_scale_set", &["sku.capacity"]),
+    ("oci_core_instance_pool", &["size"]),
+    ("alicloud_ess_scaling_group", ASG_LIKE),
+    ("exoscale_instance_pool", &["size"]),
+    ("ibm_is_instance_group", &["membership_count"]),
+    ("tencentcloud_as_scaling_group", ASG_LIKE),
+];
+
 /// One catalogued type.
 #[derive(Debug, Clone)]
 pub struct TypeInfo {
@@ -449,6 +486,14 @@ impl Catalog {
         let mut all: Vec<_> = self.types.iter().map(|(k, v)| (k.as_str(), v)).collect();
         all.sort_by_key(|(k, _)| *k);
         all
+    }
+
+    /// Whether `path` is one of a group type's capacity attributes ([`CAPACITY`]).
+    pub fn is_capacity(type_name: &str, path: &ChangedPath) -> bool {
+        CAPACITY
+            .iter()
+            .find(|(t, _)| *t == type_name)
+            .is_some_and(|(_, attributes)| attributes.iter().any(|a| path.starts_with(a)))
     }
 
     /// Whether changing `path` in place leaves the instances of `type_name` as they were.
@@ -595,6 +640,28 @@ mod tests {
             "aws_autoscaling_group",
             &lt,
             Some(&json!({"instance_refresh": [{"strategy": "Rolling"}]}))
+        ));
+    }
+
+    #[test]
+    fn capacity_attributes_are_benign_settings_of_groups() {
+        let c = Catalog::builtin();
+        for (type_name, attributes) in CAPACITY {
+            let info = c.get(type_name).unwrap();
+            assert_eq!(info.kind, Kind::Group, "{type_name}");
+            for attribute in *attributes {
+                let p = path(&attribute.split('.').collect::<Vec<_>>());
+                assert!(c.is_benign(type_name, &p, None), "{type_name}.{attribute}");
+                assert!(Catalog::is_capacity(type_name, &p));
+            }
+        }
+        assert!(!Catalog::is_capacity(
+            "aws_autoscaling_group",
+            &path(&["launch_template", "version"])
+        ));
+        assert!(!Catalog::is_capacity(
+            "aws_instance",
+            &path(&["desired_capacity"])
         ));
     }
 

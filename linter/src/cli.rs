@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
@@ -11,7 +11,8 @@ use crate::catalog::Catalog;
 use crate::config::{self, Config};
 use crate::lint::Linter;
 use crate::output::{self, Format, RenderOptions};
-use crate::source::SourceMap;
+use crate::source::{SourceError, SourceMap};
+use crate::tfconfig::{self, Configuration};
 use crate::{docs, input, plan, rules};
 
 /// Exit status: no error-severity finding.
@@ -37,9 +38,15 @@ pub enum ColorChoice {
 #[command(name = "immutable-lint", version, about, long_about = None, max_term_width = 100)]
 pub struct Args {
     /// Plan files: `terraform show -json` output, `-` for standard input, or binary plan
-    /// files (converted with `terraform show -json`)
-    #[arg(value_name = "PLAN")]
+    /// files (converted with `terraform show -json`); or Terraform configuration directories,
+    /// linted without a plan (configuration mode)
+    #[arg(value_name = "PLAN|DIR")]
     pub plans: Vec<String>,
+
+    /// Configuration mode: a tfvars file for the root module of each DIR (repeatable; after
+    /// terraform.tfvars and *.auto.tfvars, as in Terraform)
+    #[arg(long, value_name = "FILE")]
+    pub var_file: Vec<PathBuf>,
 
     /// Report format
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -195,10 +202,11 @@ fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Re
         };
         write!(
             out,
-            "# {}: {}\n\nDefault severity: {}\n\n{}",
+            "# {}: {}\n\nDefault severity: {}\nConfiguration mode: {}\n\n{}",
             info.code,
             info.name,
             info.default_severity.as_str(),
+            if info.config_form() { "yes" } else { "no" },
             info.explain()
         )?;
         return Ok(EXIT_CLEAN);
@@ -232,7 +240,7 @@ fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Re
         return Ok(usage_error(
             err,
             &format!(
-                "no plan given; pass plan JSON files or `-` for standard input (make one with `{}`)",
+                "no plan given; pass plan JSON files or `-` for standard input (make one with `{}`), or a Terraform directory to lint its configuration",
                 plan::HOW_TO_MAKE_A_PLAN
             ),
         ));
@@ -251,13 +259,39 @@ fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Re
         },
     };
 
-    let report = lint_inputs(args, &config, source.as_ref(), err);
+    // Configuration directories are read first: the report borrows their source maps.
+    let configurations = load_configurations(args, err);
+    let report = lint_inputs(args, &config, source.as_ref(), &configurations, err);
     if report.plans.is_empty() {
         // Nothing was linted: a report would only look like a pass.
         return Ok(EXIT_ERROR);
     }
 
-    let color = match args.color {
+    let options = RenderOptions {
+        color: use_color(args),
+        width: 100,
+    };
+    let mut sink = std::io::BufWriter::new(match &args.output {
+        Some(path) => Box::new(std::fs::File::create(path)?) as Box<dyn Write + '_>,
+        // Standard output is line-buffered: unbuffered, a long report costs a write per line.
+        None => Box::new(&mut *out),
+    });
+    let merged = merged_files(source.as_ref(), &configurations);
+    output::render(
+        args.format,
+        &report,
+        merged.as_ref().or(source.as_ref()),
+        options,
+        &mut sink,
+    )?;
+    sink.flush()?;
+    drop(sink);
+    out.flush()?;
+    Ok(report.exit_code())
+}
+
+fn use_color(args: &Args) -> bool {
+    match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
@@ -265,30 +299,81 @@ fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Re
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none()
         }
-    };
-    let options = RenderOptions { color, width: 100 };
-    let mut sink = std::io::BufWriter::new(match &args.output {
-        Some(path) => Box::new(std::fs::File::create(path)?) as Box<dyn Write + '_>,
-        // Standard output is line-buffered: unbuffered, a long report costs a write per line.
-        None => Box::new(&mut *out),
-    });
-    output::render(args.format, &report, source.as_ref(), options, &mut sink)?;
-    sink.flush()?;
-    drop(sink);
-    out.flush()?;
-    Ok(report.exit_code())
+    }
 }
 
-/// Reads, parses and lints every plan; input errors are printed and remembered.
-fn lint_inputs(
+/// With configurations among the inputs, the files of every source map: the human report
+/// quotes the .tf files of every input.
+fn merged_files(source: Option<&SourceMap>, configurations: &[Loaded]) -> Option<SourceMap> {
+    let loaded: Vec<&SourceMap> = configurations
+        .iter()
+        .filter_map(|(_, c)| c.as_ref().map(|c| &c.source))
+        .collect();
+    (!loaded.is_empty()).then(|| SourceMap::files_of(source.into_iter().chain(loaded)))
+}
+
+/// Whether a command-line input is a configuration directory rather than a plan.
+fn is_configuration(arg: &str) -> bool {
+    arg != "-" && Path::new(arg).is_dir()
+}
+
+/// A configuration directory as given, and what reading it produced.
+type Loaded = (String, Option<Configuration>);
+
+/// Reads every configuration directory among the inputs; problems are printed (a directory
+/// that cannot be read at all is remembered as `None`).
+fn load_configurations(args: &Args, err: &mut dyn Write) -> Vec<Loaded> {
+    args.plans
+        .iter()
+        .filter(|arg| is_configuration(arg))
+        .map(|arg| match tfconfig::load(Path::new(arg), &args.var_file) {
+            Ok(configuration) => {
+                tracing::info!(
+                    "{arg}: {} files, {} resources",
+                    configuration.files,
+                    configuration.resources.len()
+                );
+                for e in &configuration.errors {
+                    print_diagnostic(err, e);
+                }
+                (arg.clone(), Some(configuration))
+            }
+            Err(e) => {
+                print_diagnostic(err, &e);
+                (arg.clone(), None)
+            }
+        })
+        .collect()
+}
+
+/// Reads, parses and lints every plan and configuration; input errors are printed and
+/// remembered.
+fn lint_inputs<'a>(
     args: &Args,
-    config: &Config,
-    source: Option<&SourceMap>,
+    config: &'a Config,
+    source: Option<&'a SourceMap>,
+    configurations: &'a [Loaded],
     err: &mut dyn Write,
 ) -> crate::lint::Report {
     let today = time::OffsetDateTime::now_utc().date();
     let mut linter = Linter::new(config, source, today);
+    let mut configurations = configurations.iter();
     for arg in &args.plans {
+        if is_configuration(arg) {
+            match configurations.next() {
+                Some((name, Some(configuration))) => {
+                    // A file that does not parse is an input error (exit 2); the rest of
+                    // the directory is still linted and reported.
+                    for e in &configuration.errors {
+                        linter.input_failed(&error_path(e));
+                    }
+                    linter.lint_configuration(name, configuration);
+                }
+                Some((name, None)) => linter.input_failed(name),
+                None => linter.input_failed(arg),
+            }
+            continue;
+        }
         let input = match input::read(arg, &args.terraform_bin, args.source.as_deref()) {
             Ok(input) => input,
             Err(e) => {
@@ -313,6 +398,16 @@ fn lint_inputs(
         }
     }
     linter.finish()
+}
+
+/// The file a source error is about.
+fn error_path(e: &SourceError) -> String {
+    match e {
+        SourceError::Read { path, .. }
+        | SourceError::Parse { path, .. }
+        | SourceError::NoConfiguration { path }
+        | SourceError::NoTerraformFiles { path } => path.display().to_string(),
+    }
 }
 
 fn load_config(args: &Args) -> Result<Config, Box<dyn Diagnostic + Send + Sync>> {

@@ -25,6 +25,7 @@ pub fn rule_page(rule: &RuleInfo) -> String {
          # {code}: {name}\n\n\
          | | |\n|---|---|\n\
          | Default severity | {severity} |\n\
+         | Configuration mode | {config} |\n\
          | Summary | {summary} |\n\
          | Source | [`{source}`](../../{source}) |\n\n\
          {body}",
@@ -32,6 +33,11 @@ pub fn rule_page(rule: &RuleInfo) -> String {
         code = rule.code,
         name = rule.name,
         severity = rule.default_severity.as_str(),
+        config = if rule.config_form() {
+            "yes: also checked without a plan (`immutable-lint DIR`)"
+        } else {
+            "no: needs a plan"
+        },
         summary = rule.summary,
         body = rule.explain(),
     )
@@ -44,15 +50,19 @@ pub fn index_page() -> String {
          # immutable-lint rules\n\n\
          Codes are permanent. Severities can be changed per rule in `.immutable-lint.toml`\n\
          (`[rules] IMM005 = \"error\"`, `\"warning\"` or `\"off\"`).\n\n\
-         | Code | Name | Default | Summary |\n|---|---|---|---|\n"
+         *Without a plan*: whether the rule also checks Terraform configuration directly\n\
+         (`immutable-lint DIR`, configuration mode); each page's \"Configuration mode\" section\n\
+         says what it checks there.\n\n\
+         | Code | Name | Default | Without a plan | Summary |\n|---|---|---|---|---|\n"
     );
     for r in rules::infos() {
         let _ = writeln!(
             out,
-            "| [{code}]({code}.md) | {name} | {sev} | {summary} |",
+            "| [{code}]({code}.md) | {name} | {sev} | {config} | {summary} |",
             code = r.code,
             name = r.name,
             sev = r.default_severity.as_str(),
+            config = if r.config_form() { "yes" } else { "no" },
             summary = r.summary
         );
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::plan::ResourceChange;
 use crate::plan::diff::ChangedPath;
 use crate::rules::RuleInfo;
+use crate::tfconfig::ConfigResource;
 
 /// How much a finding matters. Only errors make the exit status 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -153,6 +154,50 @@ impl Finding {
             location: None,
             suppression: None,
         }
+    }
+
+    /// A finding about a resource block in configuration mode, located at the block. A block
+    /// with `count`/`for_each` is reported once; the message says it covers every instance.
+    pub fn for_config(
+        rule: &'static RuleInfo,
+        resource: &ConfigResource,
+        mut message: String,
+    ) -> Self {
+        if let Some(meta) = resource.repeated_by {
+            let _ = write!(message, " (every instance of its {meta})");
+        }
+        Self {
+            rule,
+            severity: rule.default_severity,
+            address: resource.address.clone(),
+            config_address: resource.address.clone(),
+            resource_type: resource.type_name.clone(),
+            deposed: None,
+            actions: Vec::new(),
+            action_reason: None,
+            paths: Vec::new(),
+            message,
+            help: None,
+            plan: 0,
+            plan_position: None,
+            location: Some(resource.location.clone()),
+            suppression: None,
+        }
+    }
+
+    /// [`Self::with_paths`] for paths that are known configuration arguments.
+    #[must_use]
+    pub fn with_config_paths(self, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.with_paths(
+            paths
+                .into_iter()
+                .map(|path| PathReport {
+                    path: path.into(),
+                    known_after_apply: false,
+                    sensitive: false,
+                })
+                .collect(),
+        )
     }
 
     #[must_use]

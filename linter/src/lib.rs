@@ -19,3 +19,4 @@ pub mod output;
 pub mod plan;
 pub mod rules;
 pub mod source;
+pub mod tfconfig;

@@ -9,6 +9,7 @@ use crate::finding::{Finding, PlanPosition, Suppression, SuppressionKind};
 use crate::plan::{Plan, ResourceChange};
 use crate::rules::{self, Context, Rule};
 use crate::source::SourceMap;
+use crate::tfconfig::Configuration;
 
 /// What was linted, per plan.
 #[derive(Debug, Clone)]
@@ -21,6 +22,27 @@ pub struct PlanSummary {
     pub resource_drift: usize,
     /// The plan stopped on an error (Terraform ≥ 1.4); it may be incomplete.
     pub errored: bool,
+    /// A plan, or a configuration directory linted without one (`resource_changes` then
+    /// counts its `resource` blocks).
+    pub kind: InputKind,
+}
+
+/// What an input on the command line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputKind {
+    #[default]
+    Plan,
+    /// A Terraform configuration directory (configuration mode).
+    Configuration,
+}
+
+impl InputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plan => "plan",
+            Self::Configuration => "configuration",
+        }
+    }
 }
 
 /// The state of a waiver after the run.
@@ -115,6 +137,8 @@ pub struct Linter<'a> {
     report: Report,
     config_uses: Vec<usize>,
     inline_uses: std::collections::HashMap<String, usize>,
+    /// Source maps of the configurations linted without a plan, for their inline ignores.
+    config_sources: Vec<&'a SourceMap>,
 }
 
 impl<'a> Linter<'a> {
@@ -129,6 +153,7 @@ impl<'a> Linter<'a> {
             },
             config_uses: vec![0; config.waivers.len()],
             inline_uses: std::collections::HashMap::new(),
+            config_sources: Vec::new(),
         }
     }
 
@@ -146,6 +171,7 @@ impl<'a> Linter<'a> {
             resource_changes: plan.resource_changes.len(),
             resource_drift: plan.resource_drift.len(),
             errored: plan.errored,
+            kind: InputKind::Plan,
         });
         let enabled: Vec<_> = rules::ALL
             .iter()
@@ -178,12 +204,55 @@ impl<'a> Linter<'a> {
             if let Some(source) = self.source {
                 finding.location = source.locate(&finding.config_address).cloned();
             }
-            finding.suppression = self.suppression(&finding);
+            finding.suppression = self.suppression(&finding, self.source);
             self.report.findings.push(finding);
         }
     }
 
-    fn suppression(&mut self, finding: &Finding) -> Option<Suppression> {
+    /// Lints a configuration directory read without a plan (configuration mode); `name` is
+    /// how it was given.
+    pub fn lint_configuration(&mut self, name: &str, configuration: &'a Configuration) {
+        let index = self.report.plans.len();
+        self.report.plans.push(PlanSummary {
+            name: name.to_owned(),
+            format_version: String::new(),
+            terraform_version: None,
+            resource_changes: configuration.resources.len(),
+            resource_drift: 0,
+            errored: false,
+            kind: InputKind::Configuration,
+        });
+        let enabled: Vec<_> = rules::ALL
+            .iter()
+            .filter(|r| self.config.severity(r.info()).is_some())
+            .collect();
+        let ctx = Context {
+            catalog: &self.config.catalog,
+            strict: self.config.strict,
+        };
+        let mut found = Vec::new();
+        for resource in &configuration.resources {
+            for rule in &enabled {
+                rule.check_config(&ctx, resource, &mut found);
+            }
+        }
+        let source = Some(&configuration.source);
+        for mut finding in found {
+            finding.plan = index;
+            if let Some(severity) = self.config.severity(finding.rule) {
+                finding.severity = severity;
+            }
+            finding.suppression = self.suppression(&finding, source);
+            self.report.findings.push(finding);
+        }
+        self.config_sources.push(&configuration.source);
+    }
+
+    fn suppression(
+        &mut self,
+        finding: &Finding,
+        source: Option<&SourceMap>,
+    ) -> Option<Suppression> {
         for (i, w) in self.config.waivers.iter().enumerate() {
             if w.rule.code == finding.rule.code
                 && !w.is_expired(self.today)
@@ -197,8 +266,7 @@ impl<'a> Linter<'a> {
                 });
             }
         }
-        let source = self.source?;
-        let ignore = source
+        let ignore = source?
             .ignores_for(&finding.config_address)
             .into_iter()
             .find(|i| i.problem().is_none() && i.covers(finding.rule))?;
@@ -236,7 +304,11 @@ impl<'a> Linter<'a> {
                 state,
             });
         }
-        if let Some(source) = self.source {
+        for source in self
+            .source
+            .into_iter()
+            .chain(self.config_sources.iter().copied())
+        {
             for ignore in source.all_ignores() {
                 let uses = self.inline_uses.get(&ignore.origin()).copied().unwrap_or(0);
                 let state = match ignore.problem() {

@@ -18,7 +18,6 @@ use hcl_edit::structure::{Block, Body};
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 
-use crate::config::line_of;
 use crate::finding::SourceLocation;
 use crate::rules::{self, RuleInfo};
 
@@ -54,6 +53,12 @@ pub enum SourceError {
         help("--source takes the directory you run `terraform plan` in")
     )]
     NoConfiguration { path: PathBuf },
+    #[error("{} has no Terraform files (*.tf, *.tf.json)", path.display())]
+    #[diagnostic(
+        code(source::empty),
+        help("pass the directory you run `terraform plan` in")
+    )]
+    NoTerraformFiles { path: PathBuf },
 }
 
 /// One inline `# immutable-lint:ignore RULE reason` directive.
@@ -137,18 +142,7 @@ impl SourceMap {
     /// Reads every `*.tf` file of `root` and of the modules it calls.
     pub fn load(root: &Path) -> Result<Self, SourceError> {
         let mut map = Self::default();
-        // `terraform init` records where it put remote modules; use it when present.
-        let manifest: HashMap<String, PathBuf> =
-            std::fs::read_to_string(root.join(".terraform/modules/modules.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<ModulesManifest>(&t).ok())
-                .map(|m| {
-                    m.modules
-                        .into_iter()
-                        .map(|e| (e.key, root.join(e.dir)))
-                        .collect()
-                })
-                .unwrap_or_default();
+        let manifest = read_manifest(root);
         let mut stack = HashSet::new();
         let found = map.load_module(root, "", "", &manifest, &mut stack, 0)?;
         if found == 0 {
@@ -188,17 +182,8 @@ impl SourceMap {
                 path: file.clone(),
                 source,
             })?;
-            let body = hcl_edit::parser::parse_body(&text).map_err(|e| {
-                let loc = e.location();
-                SourceError::Parse {
-                    path: file.clone(),
-                    line: loc.line(),
-                    column: loc.column(),
-                    message: e.message().to_owned(),
-                    source_code: NamedSource::new(file.display().to_string(), text.clone()),
-                    span: SourceSpan::new(loc.offset().min(text.len()).into(), 0),
-                }
-            })?;
+            let body =
+                hcl_edit::parser::parse_body(&text).map_err(|e| parse_error(file, &text, &e))?;
             let calls = self.index_file(file, &text, &body, prefix);
             self.files.insert(file.clone(), Arc::new(text));
             for (name, source) in calls {
@@ -248,6 +233,7 @@ impl SourceMap {
         prefix: &str,
     ) -> Vec<(String, String)> {
         let mut calls = Vec::new();
+        let lines = Lines::new(text);
         // Lines of the directives that belong to a block this map keeps.
         let mut attached = HashSet::new();
         for block in body.blocks() {
@@ -256,7 +242,7 @@ impl SourceMap {
                 .iter()
                 .map(hcl_edit::structure::BlockLabel::as_str)
                 .collect();
-            let Some(entry) = block_entry(file, text, block) else {
+            let Some(entry) = block_entry(file, text, &lines, block) else {
                 continue;
             };
             let join = |local: String| {
@@ -348,41 +334,163 @@ impl SourceMap {
     pub fn file_text(&self, path: &Path) -> Option<Arc<String>> {
         self.files.get(path).cloned()
     }
+
+    /// Indexes one parsed `.tf` file of the module at `prefix` (configuration mode, which
+    /// walks the modules itself); returns its module calls (name, source).
+    pub(crate) fn add_hcl_file(
+        &mut self,
+        file: &Path,
+        text: Arc<String>,
+        body: &Body,
+        prefix: &str,
+    ) -> Vec<(String, String)> {
+        let calls = self.index_file(file, &text, body, prefix);
+        self.files.insert(file.to_owned(), text);
+        calls
+    }
+
+    /// A resource block of a `.tf.json` file, which has no comments and so no inline ignores.
+    pub(crate) fn add_json_resource(&mut self, address: String, location: SourceLocation) {
+        self.resources.insert(
+            address,
+            BlockEntry {
+                location,
+                ignores: Vec::new(),
+            },
+        );
+    }
+
+    pub(crate) fn add_file_text(&mut self, file: &Path, text: Arc<String>) {
+        self.files.insert(file.to_owned(), text);
+    }
+
+    /// A map holding only the file texts of `maps`: what the human report needs for snippets
+    /// when several configurations were linted.
+    pub fn files_of<'m>(maps: impl IntoIterator<Item = &'m SourceMap>) -> SourceMap {
+        let mut out = SourceMap::default();
+        for map in maps {
+            out.files
+                .extend(map.files.iter().map(|(k, v)| (k.clone(), Arc::clone(v))));
+        }
+        out
+    }
 }
 
-fn block_entry(file: &Path, text: &str, block: &Block) -> Option<BlockEntry> {
+/// Module key (`app.db`) → directory, from the manifest `terraform init` writes when it
+/// downloads modules; empty when there is none.
+pub(crate) fn read_manifest(root: &Path) -> HashMap<String, PathBuf> {
+    std::fs::read_to_string(root.join(".terraform/modules/modules.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<ModulesManifest>(&t).ok())
+        .map(|m| {
+            m.modules
+                .into_iter()
+                .map(|e| (e.key, root.join(e.dir)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A located diagnostic for a file that is not valid HCL.
+pub(crate) fn parse_error(file: &Path, text: &str, e: &hcl_edit::parser::Error) -> SourceError {
+    let loc = e.location();
+    SourceError::Parse {
+        path: file.to_owned(),
+        line: loc.line(),
+        column: loc.column(),
+        message: e.message().to_owned(),
+        source_code: NamedSource::new(file.display().to_string(), text.to_owned()),
+        span: SourceSpan::new(loc.offset().min(text.len()).into(), 0),
+    }
+}
+
+fn block_entry(file: &Path, text: &str, lines: &Lines, block: &Block) -> Option<BlockEntry> {
     let span = block.span()?;
-    let start = span.start.min(text.len());
-    let header_end = text[start..]
-        .find(['{', '\n'])
-        .map_or(text.len(), |i| start + i);
-    let header_end = text[start..header_end].trim_end().len() + start;
-    let line = line_of(text, start);
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let location = SourceLocation {
-        file: file.to_owned(),
-        line,
-        column: text[line_start..start].chars().count() + 1,
-        span: start..header_end.max(start),
-    };
-    let ignores = directives(file, text, line_start, span.end.min(text.len()));
+    let location = lines.location(file, text, span.start);
+    let line_start = lines.start_of(location.line);
+    let ignores = directives(
+        file,
+        text,
+        lines,
+        location.line,
+        line_start,
+        span.end.min(text.len()),
+    );
     Some(BlockEntry { location, ignores })
 }
 
-/// Directives in the comment lines directly above `block_start` and inside the block.
-fn directives(file: &Path, text: &str, block_start: usize, block_end: usize) -> Vec<InlineIgnore> {
-    let mut out = Vec::new();
-    let first_line = line_of(text, block_start);
-    // Comment lines directly above the block.
-    let above: Vec<&str> = text[..block_start].lines().collect();
-    let mut i = above.len();
-    while i > 0 && is_comment(above[i - 1]) {
-        i -= 1;
+/// Where each line of a file starts: line numbers by binary search, so locating every block
+/// of a file costs its length once, not once per block.
+pub(crate) struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub(crate) fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
+        Self { starts }
     }
-    for (n, line) in above.iter().enumerate().skip(i) {
-        if let Some(d) = parse_directive(line) {
+
+    /// The 1-based line of byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+
+    /// The byte offset where 1-based `line` starts.
+    fn start_of(&self, line: usize) -> usize {
+        self.starts[line.saturating_sub(1).min(self.starts.len() - 1)]
+    }
+
+    /// The text of 1-based `line`, without its line break.
+    fn text<'t>(&self, text: &'t str, line: usize) -> &'t str {
+        let start = self.start_of(line).min(text.len());
+        let end = self.starts.get(line).map_or(text.len(), |&next| next - 1);
+        let end = end.clamp(start, text.len());
+        text[start..end]
+            .strip_suffix('\r')
+            .unwrap_or(&text[start..end])
+    }
+
+    /// The location of the block whose header starts at byte `start`.
+    pub(crate) fn location(&self, file: &Path, text: &str, start: usize) -> SourceLocation {
+        let start = start.min(text.len());
+        let header_end = text[start..]
+            .find(['{', '\n'])
+            .map_or(text.len(), |i| start + i);
+        let header_end = text[start..header_end].trim_end().len() + start;
+        let line = self.line_of(start);
+        let line_start = self.start_of(line).min(start);
+        SourceLocation {
+            file: file.to_owned(),
+            line,
+            column: text[line_start..start].chars().count() + 1,
+            span: start..header_end.max(start),
+        }
+    }
+}
+
+/// Directives in the comment lines directly above the block (which starts on `first_line`, at
+/// byte `block_start`) and inside it.
+fn directives(
+    file: &Path,
+    text: &str,
+    lines: &Lines,
+    first_line: usize,
+    block_start: usize,
+    block_end: usize,
+) -> Vec<InlineIgnore> {
+    let mut out = Vec::new();
+    // Comment lines directly above the block.
+    let mut top = first_line;
+    while top > 1 && is_comment(lines.text(text, top - 1)) {
+        top -= 1;
+    }
+    for n in top..first_line {
+        if let Some(d) = parse_directive(lines.text(text, n)) {
             out.push(InlineIgnore {
-                line: n + 1,
+                line: n,
                 file: file.to_owned(),
                 ..d
             });

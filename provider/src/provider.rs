@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tfplugin_cty::Value;
 
-use crate::aws::{AwsClients, ClientSettings, Endpoints};
+use crate::aws::{self, AwsClients, ClientSettings, Endpoints};
 use crate::framework::value::ObjectExt;
 use crate::framework::{
     Attribute, Block, Diagnostics, NestedBlock, Path, Provider, ProviderData, Resource, Schema,
@@ -87,6 +87,16 @@ impl Provider for ImmutableProvider {
             },
             credentials: self.credentials.clone(),
         };
+        // Problems of the environment rather than of the provider block: said as such, before
+        // the SDK would go on without them.
+        if let Err(message) = aws::check_profile().await {
+            diagnostics.error("AWS profile not found", message);
+            return None;
+        }
+        if let Err(message) = aws::Timeouts::from_env() {
+            diagnostics.error("Invalid AWS timeout setting", message);
+            return None;
+        }
         match AwsClients::load(&settings).await {
             Ok(clients) => {
                 tracing::info!(region = %clients.region, "configured AWS clients");

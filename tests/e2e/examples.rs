@@ -395,8 +395,14 @@ fn shell(workdir: &TerraformWorkdir, flags: &[&str], script: &str) -> Command {
     command
 }
 
-/// Runs the `lint` step of examples/ci/github-actions.yml as the runner would (bash -eo
-/// pipefail) on a plan with an IMM002 finding, then checks what the later steps consume.
+/// Runs the `lint` step of examples/ci/github-actions.yml — the immutable-lint Action with the
+/// example's `with:` inputs — on a plan with an IMM002 finding: the Action's lint step as the
+/// runner would run it (tests/action/run-action.py, bash -eo pipefail; the linter build on
+/// PATH instead of the wheel install), then checks what the later steps consume.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the workflow's shape, then the Action's run and everything later steps consume"
+)]
 fn run_github_actions_lint_step(workdir: &TerraformWorkdir) {
     let workflow = yaml("examples/ci/github-actions.yml");
     let steps = workflow["jobs"]["lint-plan"]["steps"].as_array().unwrap();
@@ -429,30 +435,60 @@ fn run_github_actions_lint_step(workdir: &TerraformWorkdir) {
             .unwrap()
             .contains("terraform show -json tfplan > plan.json")
     );
+    assert!(
+        steps[lint_step]["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("immutable-infra/immutable@")),
+        "the lint step is the Action: {:#}",
+        steps[lint_step]
+    );
     assert_eq!(
         steps[upload]["with"]["sarif_file"],
         "infra/immutable-lint.sarif"
     );
+    assert_eq!(
+        steps[comment]["env"]["REPORT"],
+        "${{ steps.lint.outputs.markdown }}"
+    );
+    let with = steps[lint_step]["with"].as_object().unwrap();
+    assert_eq!(with["working-directory"], "infra");
 
-    let outputs = workdir.path().join("github-output");
+    // The workdir is the example's `infra` directory: the workspace is its parent.
+    let workspace = workdir.path().parent().unwrap();
     let summary = workdir.path().join("github-step-summary");
-    let script = steps[lint_step]["run"].as_str().unwrap();
-    let result = shell(
+    let runner_temp = workdir.path().join("runner-temp");
+    fs::create_dir_all(&runner_temp).unwrap();
+    let mut command = shell(
         workdir,
-        &["--noprofile", "--norc", "-eo", "pipefail"],
-        script,
-    )
-    .env("GITHUB_OUTPUT", &outputs)
-    .env("GITHUB_STEP_SUMMARY", &summary)
-    .output()
-    .unwrap();
+        &[],
+        "exec \"$PYTHON\" \"$RUN_ACTION\" --only lint \"$ACTION\"",
+    );
+    command
+        .env("PYTHON", e2e::venv_tool("python"))
+        .env("RUN_ACTION", repo_root().join("tests/action/run-action.py"))
+        .env("ACTION", repo_root().join("action.yml"))
+        .env("GITHUB_WORKSPACE", workspace)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("RUNNER_TEMP", &runner_temp);
+    for (name, value) in with {
+        let value = if name == "working-directory" {
+            workdir.path().file_name().unwrap().to_str().unwrap()
+        } else {
+            value.as_str().unwrap()
+        };
+        command.env(format!("INPUT_{}", name.to_uppercase()), value);
+    }
+    let result = command.output().unwrap();
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(
         result.status.success(),
         "the lint step itself succeeds on findings (a later step fails the job):\n{stdout}\n{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    assert_eq!(fs::read_to_string(&outputs).unwrap().trim(), "status=1");
+    assert!(
+        stdout.lines().any(|l| l == "output status=1"),
+        "status output 1:\n{stdout}"
+    );
     let sarif: Value = serde_json::from_str(
         &fs::read_to_string(workdir.path().join("immutable-lint.sarif")).unwrap(),
     )
@@ -463,7 +499,11 @@ fn run_github_actions_lint_step(workdir: &TerraformWorkdir) {
         .as_str()
         .unwrap();
     assert!(uri.ends_with("modules/service/main.tf"), "{uri}");
-    let markdown = fs::read_to_string(workdir.path().join("immutable-lint.md")).unwrap();
+    let markdown_path = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("output markdown="))
+        .unwrap_or_else(|| panic!("no markdown output:\n{stdout}"));
+    let markdown = fs::read_to_string(markdown_path).unwrap();
     assert!(markdown.contains("IMM002"), "{markdown}");
     assert_eq!(fs::read_to_string(&summary).unwrap(), markdown);
     assert!(

@@ -13,14 +13,18 @@
     reason = "tests: a failure is a panic, progress goes to the captured stderr"
 )]
 
+mod aws_errors;
 mod destroy;
 mod doc_examples;
 mod drift;
 mod endpoints;
 mod examples;
 mod fault_proxy;
+mod fleet_identity;
+mod generate_config;
 mod harness;
 mod import;
+mod limits;
 mod lint_real_plans;
 mod migration;
 mod packaging;
@@ -28,6 +32,7 @@ mod quickstart;
 mod replace;
 mod rollout;
 mod scale;
+mod unresponsive;
 mod validation;
 
 use aws_sdk_autoscaling::types::AutoScalingGroup;

@@ -18,6 +18,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::Scenario;
 
+mod registry;
+
 /// The workspace version, which both scripts default to and the binary reports.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const SOURCE_PATH: &str = "immutable-infra/immutable";

@@ -764,3 +764,132 @@ fn rollout_interrupt_stops_and_rolls_back() {
     rollout.assert_old_generation_current(&old);
     rollout.step(&format!("done in {:.1}s", started.elapsed().as_secs_f64()));
 }
+
+/// Issue #10 item 1: a provider killed mid-gate leaves its generation registered in the
+/// target group, serving the rejected image. When the configuration goes back to the previous
+/// image, the next plan must propose removing it (before the fix: "No changes"), and the apply
+/// removes it, detached from the target group first.
+#[test]
+fn rollout_crash_leftover_is_planned_away_when_the_configuration_goes_back() {
+    let mut rollout = Rollout::start("rollout-leftover", "e2e-rollout-leftover", "e2e-ro-left");
+    let tg_arn = rollout.scenario.aws.create_target_group("e2e-ro-left-app");
+    rollout.fleet.target_group_arns = vec![tg_arn.clone()];
+    let old = rollout.apply_first_generation();
+    let first_health_check = rollout.fleet.health_check.clone();
+
+    rollout.step("image change; kill -KILL the provider mid-gate");
+    rollout.change_image(MOTO_AMI_2, "60s", "3m");
+    let running = rollout
+        .workdir
+        .spawn(&["apply", "-auto-approve", "-input=false"]);
+    let new = rollout.wait_for_new_generation(&old);
+    let leftover = new.auto_scaling_group_name().unwrap().to_owned();
+    let leftover_ids = asg_instance_ids(&new);
+    thread::sleep(Duration::from_secs(1));
+    for provider in running.provider_pids() {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &provider.to_string()])
+            .status();
+    }
+    let output = running.wait();
+    assert_ne!(output.code, Some(0), "terraform must fail\n{output}");
+    let registered = rollout.scenario.aws.registered_targets(&tg_arn);
+    assert!(
+        leftover_ids.iter().all(|id| registered.contains(id)),
+        "the leftover serves from the target group: {registered:?}"
+    );
+
+    rollout.step("back to the previous configuration: the plan removes the leftover");
+    MOTO_AMI.clone_into(&mut rollout.fleet.image_id);
+    rollout.fleet.health_check = first_health_check;
+    rollout.write_config();
+    let planned = rollout.workdir.plan_json(&[]);
+    let change = plan::resource_change(&planned, &rollout.fleet.address());
+    assert_eq!(actions(change), ["update"], "{change:#}");
+    assert_eq!(
+        change["change"]["before"]["leftovers"],
+        serde_json::json!([leftover]),
+        "{change:#}"
+    );
+    assert!(
+        change["change"]["after"]["leftovers"].is_null(),
+        "{change:#}"
+    );
+
+    rollout.step("apply removes it; the old generation keeps serving");
+    rollout.workdir.apply(&[]);
+    rollout.assert_gone(&leftover, &leftover_ids);
+    let registered = rollout.scenario.aws.registered_targets(&tg_arn);
+    assert!(
+        !leftover_ids.iter().any(|id| registered.contains(id)),
+        "the leftover's instances are still registered: {registered:?}"
+    );
+    rollout.assert_old_generation_current(&old);
+    rollout.workdir.assert_no_changes("after the cleanup");
+    rollout.workdir.destroy(&[]);
+}
+
+/// Issue #10 item 4: a scale-out whose new instance fails the gate is undone: capacity back,
+/// the launched instance terminated, and the next plan proposes the scale-out again (before
+/// the fix the group kept the new capacity and the next plan was empty).
+#[test]
+fn rollout_failed_scale_out_is_undone_and_planned_again() {
+    let mut rollout = Rollout::start("scale-out-undone", "e2e-scale-out-undone", "e2e-ro-scale");
+    let old = rollout.apply_first_generation();
+
+    rollout.step("desired 2 -> 3, bake 10s, timeout 20s; the new instance is marked unhealthy");
+    rollout.fleet.desired_capacity = Some(3);
+    let check = rollout
+        .fleet
+        .health_check
+        .get_or_insert_with(HealthCheck::default);
+    check.healthy_for = "10s".to_owned();
+    check.timeout = "20s".to_owned();
+    rollout.write_config();
+    let running = rollout
+        .workdir
+        .spawn(&["apply", "-auto-approve", "-input=false"]);
+    let aws = &rollout.scenario.aws;
+    let deadline = Instant::now() + NEW_GENERATION_WAIT;
+    let added = loop {
+        let ids = aws
+            .asg(&old.asg_name)
+            .map(|g| asg_instance_ids(&g))
+            .unwrap_or_default();
+        if let Some(id) = ids.iter().find(|id| !old.instance_ids.contains(id)) {
+            break id.clone();
+        }
+        assert!(Instant::now() < deadline, "the scale-out never launched");
+        thread::sleep(Duration::from_millis(200));
+    };
+    aws.block_on(
+        aws.autoscaling
+            .set_instance_health()
+            .instance_id(&added)
+            .health_status("Unhealthy")
+            .send(),
+    )
+    .unwrap();
+    let output = running.wait();
+    assert_eq!(output.code, Some(1), "the apply must fail\n{output}");
+    assert_mentions(
+        &output,
+        &[
+            "scale-out failed its health gate and was undone",
+            "desired capacity is back at 2",
+            &added,
+        ],
+    );
+
+    rollout.step("AWS is back at 2 with the old instances; the plan proposes 2 -> 3 again");
+    let asg = aws.asg(&old.asg_name).unwrap();
+    assert_eq!(asg.desired_capacity(), Some(2));
+    assert_eq!(asg_instance_ids(&asg), old.instance_ids);
+    let planned = rollout.workdir.plan_json(&[]);
+    let change = plan::resource_change(&planned, &rollout.fleet.address());
+    assert_eq!(actions(change), ["update"], "{change:#}");
+    assert_eq!(change["change"]["before"]["desired_capacity"], 2);
+    assert_eq!(change["change"]["after"]["desired_capacity"], 3);
+    rollout.faults.clear(rollout.key);
+    rollout.workdir.destroy(&[]);
+}

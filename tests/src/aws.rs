@@ -162,6 +162,25 @@ impl Aws {
             .to_owned()
     }
 
+    /// IDs of the instances registered in target group `arn` (any health state).
+    pub fn registered_targets(&self, arn: &str) -> Vec<String> {
+        let output = self
+            .block_on(
+                self.elbv2
+                    .describe_target_health()
+                    .target_group_arn(arn)
+                    .send(),
+            )
+            .unwrap_or_else(|err| {
+                panic!("DescribeTargetHealth {arn}: {}", DisplayErrorContext(&err))
+            });
+        output
+            .target_health_descriptions()
+            .iter()
+            .filter_map(|d| d.target().and_then(|t| t.id()).map(str::to_owned))
+            .collect()
+    }
+
     /// Whether the AMI exists (filtered by id: an unfiltered DescribeImages costs seconds).
     pub fn image_exists(&self, image_id: &str) -> bool {
         let result = self.block_on(self.ec2.describe_images().image_ids(image_id).send());

@@ -24,6 +24,7 @@ mod faults;
 pub mod hcl;
 mod http;
 mod https_static;
+mod loopback;
 mod moto;
 pub mod plan;
 mod terraform;
@@ -36,6 +37,7 @@ pub use aws::{ASG_NAME_TAG, Aws, FLEET_TAG, GENERATION_TAG, asg_tag};
 pub use faults::{Faults, Rule, Service, format_calls};
 pub use http::{HttpResponse, http_request};
 pub use https_static::HttpsStaticServer;
+pub use loopback::LoopbackServer;
 pub use moto::{Moto, http_get_status};
 pub use terraform::{RunningTerraform, TerraformWorkdir, TfOutput};
 

@@ -89,7 +89,6 @@ pub fn render(
 
     let (errors, warnings) = (report.errors(), report.warnings());
     let waived = report.suppressed().count();
-    let changes: usize = report.plans.iter().map(|p| p.resource_changes).sum();
     let plans = match report.plans.as_slice() {
         [one] => one.name.clone(),
         many => format!("{} plans", many.len()),
@@ -114,7 +113,7 @@ pub fn render(
         out,
         "{mark} {}{waived} in {plans} ({}){unread}",
         counts(errors, warnings),
-        super::resource_changes(changes)
+        super::checked(report)
     )
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::display_path;
 use crate::finding::{Finding, PathReport, SuppressionKind};
-use crate::lint::Report;
+use crate::lint::{InputKind, Report};
 
 /// Bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -36,6 +36,9 @@ struct Tool {
 #[derive(Serialize)]
 struct Plan<'r> {
     path: &'r str,
+    /// `configuration` for a directory linted without a plan; absent for plans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
     format_version: &'r str,
     terraform_version: Option<&'r str>,
     resource_changes: usize,
@@ -164,6 +167,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .map(|p| Plan {
                 path: &p.name,
+                kind: (p.kind == InputKind::Configuration).then_some(p.kind.as_str()),
                 format_version: &p.format_version,
                 terraform_version: p.terraform_version.as_deref(),
                 resource_changes: p.resource_changes,

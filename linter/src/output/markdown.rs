@@ -84,7 +84,6 @@ fn row(report: &Report, f: &Finding) -> String {
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let (errors, warnings) = (report.errors(), report.warnings());
-    let changes: usize = report.plans.iter().map(|p| p.resource_changes).sum();
     let heading = if report.input_errors > 0 {
         // Findings of an unread plan are missing: never look like a pass.
         format!(
@@ -110,7 +109,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         "Checked {} ({}).",
         names.join(", "),
-        super::resource_changes(changes)
+        super::checked(report)
     )?;
     if !report.unread_inputs.is_empty() {
         let unread: Vec<String> = report.unread_inputs.iter().map(|n| code(n)).collect();

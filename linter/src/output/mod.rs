@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::finding::Finding;
-use crate::lint::Report;
+use crate::lint::{InputKind, Report};
 use crate::source::SourceMap;
 
 pub use json::SCHEMA_VERSION;
@@ -107,6 +107,26 @@ fn plural(n: usize, word: &str) -> String {
 /// `1 resource change`, `3 resource changes`.
 pub(crate) fn resource_changes(n: usize) -> String {
     plural(n, "resource change")
+}
+
+/// What was checked: `3 resource changes` in plans, `12 resources` in configurations, or both.
+pub(crate) fn checked(report: &Report) -> String {
+    let count = |kind: InputKind| {
+        let mut inputs = report.plans.iter().filter(|p| p.kind == kind).peekable();
+        inputs
+            .peek()
+            .is_some()
+            .then(|| inputs.map(|p| p.resource_changes).sum::<usize>())
+    };
+    match (count(InputKind::Plan), count(InputKind::Configuration)) {
+        (changes, None) => resource_changes(changes.unwrap_or(0)),
+        (None, Some(resources)) => plural(resources, "resource"),
+        (Some(changes), Some(resources)) => format!(
+            "{}, {}",
+            resource_changes(changes),
+            plural(resources, "resource")
+        ),
+    }
 }
 
 /// `3 errors, 1 warning` with singulars.

@@ -54,6 +54,152 @@ pub fn config_address(
     out
 }
 
+/// A count/for_each instance key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceKey<'k> {
+    /// `[0]`.
+    Int(u64),
+    /// `["blue"]`.
+    Str(&'k str),
+    /// Anything else a plan may hold (a negative or fractional number), written as given.
+    Other(&'k str),
+}
+
+/// Appends `[0]` or `["key"]`, quoting a string key the way Terraform writes addresses
+/// (`"` and `\` escaped, control characters as `\n`, `\t`, `\uXXXX`).
+fn push_key(out: &mut String, key: &InstanceKey<'_>) {
+    use std::fmt::Write as _;
+    match key {
+        InstanceKey::Int(i) => {
+            let _ = write!(out, "[{i}]");
+        }
+        InstanceKey::Other(text) => {
+            let _ = write!(out, "[{text}]");
+        }
+        InstanceKey::Str(text) => {
+            out.push_str("[\"");
+            for ch in text.chars() {
+                match ch {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if c.is_control() => {
+                        let _ = write!(out, "\\u{:04x}", u32::from(c));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push_str("\"]");
+        }
+    }
+}
+
+/// The full address of a resource instance from its parts, for entries that carry no
+/// `address` (Terraform 1.0.0's `resource_drift`): `module.app["blue"].aws_instance.web[0]`,
+/// `data.aws_ami.ubuntu`. `module_address` keeps its keys, as plans write it.
+pub fn instance_address(
+    module_address: Option<&str>,
+    mode: Mode,
+    type_name: &str,
+    name: &str,
+    key: Option<&InstanceKey<'_>>,
+) -> String {
+    let mut out = String::new();
+    if let Some(module) = module_address.filter(|m| !m.is_empty()) {
+        out.push_str(module);
+        out.push('.');
+    }
+    if mode == Mode::Data {
+        out.push_str("data.");
+    }
+    out.push_str(type_name);
+    out.push('.');
+    out.push_str(name);
+    if let Some(key) = key {
+        push_key(&mut out, key);
+    }
+    out
+}
+
+/// The parts of a full resource instance address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts<'a> {
+    /// `module.app["blue"]`, with keys; `None` at the root.
+    pub module: Option<&'a str>,
+    pub mode: Mode,
+    pub type_name: &'a str,
+    pub name: &'a str,
+}
+
+/// Splits `module.app["a.b"].data.aws_ami.u[0]` into its parts, honouring quoted keys that
+/// contain dots or brackets. `None` when it is not shaped like a resource address.
+pub fn split(address: &str) -> Option<Parts<'_>> {
+    // Top-level segments: (text without its key, end of the segment including its key).
+    let mut segments: Vec<(&str, usize)> = Vec::new();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start = 0;
+    let mut name_end = None;
+    for (i, ch) in address.char_indices() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match ch {
+            '[' => {
+                if depth == 0 {
+                    name_end.get_or_insert(i);
+                }
+                depth += 1;
+            }
+            ']' if depth > 0 => depth -= 1,
+            '"' if depth > 0 => in_string = true,
+            '.' if depth == 0 => {
+                segments.push((&address[start..name_end.unwrap_or(i)], i));
+                start = i + 1;
+                name_end = None;
+            }
+            _ => {}
+        }
+    }
+    segments.push((
+        &address[start..name_end.unwrap_or(address.len())],
+        address.len(),
+    ));
+    let mut i = 0;
+    let mut module_end = None;
+    while i + 2 < segments.len() && segments[i].0 == "module" {
+        module_end = Some(segments[i + 1].1);
+        i += 2;
+    }
+    let rest = &segments[i..];
+    let (mode, rest) = match rest {
+        [("data", _), rest @ ..] => (Mode::Data, rest),
+        rest => (Mode::Managed, rest),
+    };
+    let [(type_name, _), (name, _)] = rest else {
+        return None;
+    };
+    if type_name.is_empty() || name.is_empty() {
+        return None;
+    }
+    Some(Parts {
+        module: module_end.map(|end| &address[..end]),
+        mode,
+        type_name,
+        name,
+    })
+}
+
 /// The module part of a configuration address (`module.a.module.b`), empty at the root,
 /// and every ancestor module path, innermost first.
 pub fn module_ancestors(config_address: &str) -> Vec<String> {
@@ -70,6 +216,7 @@ pub fn module_ancestors(config_address: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -91,6 +238,50 @@ mod tests {
             config_address(None, Mode::Data, "aws_ami", "u"),
             "data.aws_ami.u"
         );
+    }
+
+    #[test]
+    fn addresses_are_built_from_their_parts() {
+        assert_eq!(
+            instance_address(
+                Some("module.app[\"blue\"]"),
+                Mode::Managed,
+                "aws_instance",
+                "web",
+                Some(&InstanceKey::Int(0))
+            ),
+            "module.app[\"blue\"].aws_instance.web[0]"
+        );
+        assert_eq!(
+            instance_address(None, Mode::Data, "aws_ami", "u", None),
+            "data.aws_ami.u"
+        );
+        assert_eq!(
+            instance_address(
+                None,
+                Mode::Managed,
+                "aws_instance",
+                "w",
+                Some(&InstanceKey::Str("a \"b\"\\c\n"))
+            ),
+            r#"aws_instance.w["a \"b\"\\c\n"]"#
+        );
+    }
+
+    #[test]
+    fn addresses_split_into_their_parts() {
+        let parts = split(r#"module.app["a.b[1]"].module.db[0].data.aws_ami.u["x.y"]"#).unwrap();
+        assert_eq!(parts.module, Some(r#"module.app["a.b[1]"].module.db[0]"#));
+        assert_eq!(parts.mode, Mode::Data);
+        assert_eq!((parts.type_name, parts.name), ("aws_ami", "u"));
+        let parts = split("aws_instance.web[3]").unwrap();
+        assert_eq!(parts.module, None);
+        assert_eq!((parts.type_name, parts.name), ("aws_instance", "web"));
+        // A resource literally named like a module keyword is still a resource.
+        assert_eq!(split("module.x").map(|p| p.type_name), Some("module"));
+        assert!(split("aws_instance").is_none());
+        assert!(split("module.a.aws_instance").is_none());
+        assert!(split("").is_none());
     }
 
     #[test]

@@ -255,24 +255,60 @@ pub struct ConfigModule<'a> {
     pub module_calls: BTreeMap<Cow<'a, str>, ModuleCall<'a>>,
 }
 
+/// A resource block of the configuration. `address`, `type` and `name` may each be missing
+/// (the others then supply it, see [`Configuration::fill_missing`]).
 #[derive(Debug, Deserialize)]
 pub struct ConfigResource<'a> {
     /// Address within its module (`aws_instance.web`).
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub address: Cow<'a, str>,
     #[serde(borrow, default)]
     pub mode: Option<Cow<'a, str>>,
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type", borrow, default)]
     pub type_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub name: Cow<'a, str>,
     #[serde(borrow, default)]
     pub provisioners: Vec<Provisioner<'a>>,
+    /// The block's arguments: `{"constant_value": …}` or `{"references": […]}` per
+    /// attribute, nested blocks as lists. Parsed only by the rules that follow references.
+    #[serde(borrow, default)]
+    pub expressions: Option<&'a RawValue>,
+}
+
+impl Configuration<'_> {
+    /// Builds each resource's missing `address` from its mode, type and name, and missing
+    /// `type`/`name` from its address.
+    pub fn fill_missing(&mut self) {
+        fn fill(module: &mut ConfigModule<'_>) {
+            for r in &mut module.resources {
+                let data = r.mode.as_deref() == Some("data");
+                if r.address.is_empty() && !r.type_name.is_empty() && !r.name.is_empty() {
+                    let prefix = if data { "data." } else { "" };
+                    r.address = Cow::Owned(format!("{prefix}{}.{}", r.type_name, r.name));
+                } else if (r.type_name.is_empty() || r.name.is_empty())
+                    && let Some(parts) = address::split(&r.address)
+                {
+                    let (t, n) = (parts.type_name.to_owned(), parts.name.to_owned());
+                    if r.type_name.is_empty() {
+                        r.type_name = Cow::Owned(t);
+                    }
+                    if r.name.is_empty() {
+                        r.name = Cow::Owned(n);
+                    }
+                }
+            }
+            for call in module.module_calls.values_mut() {
+                fill(&mut call.module);
+            }
+        }
+        fill(&mut self.root_module);
+    }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Provisioner<'a> {
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type", borrow, default)]
     pub type_name: Cow<'a, str>,
 }
 
@@ -328,23 +364,29 @@ struct RawPlan<'a> {
     serial: Option<IgnoredAny>,
 }
 
+/// One entry as written. Every field Terraform marks `omitempty` is optional here: Terraform
+/// 1.0.0 wrote `resource_drift` entries without `address` (fixed in 1.0.1), so a missing
+/// `address` is built from the parts, and missing parts are taken from the address.
 #[derive(Deserialize)]
 struct RawResourceChange<'a> {
-    #[serde(borrow)]
-    address: &'a RawValue,
     #[serde(borrow, default)]
+    address: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     module_address: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     mode: Option<Cow<'a, str>>,
-    #[serde(rename = "type", borrow)]
-    type_name: Cow<'a, str>,
-    #[serde(borrow)]
-    name: Cow<'a, str>,
+    #[serde(rename = "type", borrow, default, deserialize_with = "borrowed_str")]
+    type_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
+    name: Option<Cow<'a, str>>,
+    /// The count/for_each key, a number or a string: read only to build a missing address.
     #[serde(borrow, default)]
+    index: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     provider_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     deposed: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     action_reason: Option<Cow<'a, str>>,
     #[serde(borrow)]
     change: RawChange<'a>,
@@ -372,9 +414,9 @@ struct RawChange<'a> {
 #[derive(Default)]
 struct Changes<'a> {
     list: Vec<ResourceChange<'a>>,
-    /// Where the first `address` that is not a string starts (an absolute address in memory,
-    /// like every `offset` in `list` until [`Changes::into_list`]).
-    bad_address: Option<usize>,
+    /// Where the first entry that cannot be read is (an absolute address in memory, like
+    /// every `offset` in `list` until [`Changes::into_list`]), and why.
+    bad_entry: Option<(usize, &'static str)>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Changes<'a> {
@@ -395,9 +437,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Changes<'a> {
             ) -> Result<Changes<'a>, A::Error> {
                 let mut changes = Changes::default();
                 while let Some(raw) = seq.next_element::<RawResourceChange<'a>>()? {
-                    let (rc, address_ok) = ResourceChange::from_raw(raw);
-                    if !address_ok && changes.bad_address.is_none() {
-                        changes.bad_address = Some(rc.offset);
+                    let (rc, problem) = ResourceChange::from_raw(raw);
+                    if let Some(problem) = problem {
+                        changes.bad_entry.get_or_insert((rc.offset, problem));
                     }
                     changes.list.push(rc);
                 }
@@ -411,17 +453,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for Changes<'a> {
 
 impl<'a> Changes<'a> {
     /// The entries with offsets relative to `base` (the start of `text`), or the error about
-    /// the first bad address.
+    /// the first entry that cannot be read.
     fn into_list(
         self,
         base: usize,
         name: &str,
         text: &str,
     ) -> Result<Vec<ResourceChange<'a>>, PlanError> {
-        if let Some(at) = self.bad_address {
+        if let Some((at, problem)) = self.bad_entry {
             return Err(PlanError::Invalid {
                 excerpt: Excerpt::around(name, text, at.saturating_sub(base)),
-                message: "`address` must be a string".to_owned(),
+                message: problem.to_owned(),
             });
         }
         let mut list = self.list;
@@ -524,35 +566,127 @@ pub fn parse_within<'a>(
         terraform_version: raw.terraform_version,
         resource_changes: convert(raw.resource_changes)?,
         resource_drift: convert(raw.resource_drift)?,
-        configuration: raw.configuration,
+        configuration: raw.configuration.map(|mut c| {
+            c.fill_missing();
+            c
+        }),
         errored: raw.errored.unwrap_or(false),
     })
 }
 
+/// An optional string that borrows from the input when it has no escapes. (serde borrows a
+/// `Cow<str>` field marked `borrow`, but not one inside an `Option`: that one is always copied.)
+fn borrowed_str<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Borrowed<'a>>::deserialize(deserializer)?.map(|b| b.0))
+}
+
+/// The address in memory of the opening quote of a string value that borrows from the input.
+fn quote_addr(value: Option<&Cow<'_, str>>) -> Option<usize> {
+    match value? {
+        Cow::Borrowed(s) => Some(s.as_ptr().addr().saturating_sub(1)),
+        Cow::Owned(_) => None,
+    }
+}
+
+/// A count/for_each key as written in a plan entry's `index`.
+fn instance_key(raw: &RawValue) -> Option<address::InstanceKey<'_>> {
+    let text = raw.get();
+    if text == "null" {
+        return None;
+    }
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        if !inner.contains('\\') {
+            return Some(address::InstanceKey::Str(inner));
+        }
+        // An escaped key: kept as written (quotes and escapes are those of JSON, which
+        // agree with Terraform's for every common case).
+        return Some(address::InstanceKey::Other(text));
+    }
+    Some(
+        text.parse()
+            .map_or(address::InstanceKey::Other(text), address::InstanceKey::Int),
+    )
+}
+
 impl<'a> ResourceChange<'a> {
-    /// The entry, with `offset` the address in memory of its `address` value, and whether
-    /// that value is a string.
-    fn from_raw(raw: RawResourceChange<'a>) -> (Self, bool) {
-        let json = raw.address.get();
-        let offset = json.as_ptr().addr();
-        let address = match json.strip_prefix('"').and_then(|j| j.strip_suffix('"')) {
-            // Validated by the parse: a string without escapes is its own contents.
-            Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
-            _ => serde_json::from_str::<Cow<'a, str>>(json).ok(),
-        };
-        let address_ok = address.is_some();
-        let address = address.unwrap_or_default();
-        let mode = match raw.mode.as_deref() {
+    /// The entry, with `offset` the address in memory of its `address` value (or, without
+    /// one, of its `type` or `name`), and what makes it unreadable, if anything.
+    fn from_raw(raw: RawResourceChange<'a>) -> (Self, Option<&'static str>) {
+        let mut problem = None;
+        let mut offset = None;
+        let mut address = None;
+        if let Some(json) = raw.address.map(RawValue::get) {
+            offset = Some(json.as_ptr().addr());
+            address = match json.strip_prefix('"').and_then(|j| j.strip_suffix('"')) {
+                // Validated by the parse: a string without escapes is its own contents.
+                Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
+                _ => serde_json::from_str::<Cow<'a, str>>(json).ok(),
+            };
+            if address.is_none() && json != "null" {
+                problem = Some("`address` must be a string");
+            }
+        }
+        let offset = offset
+            .or_else(|| quote_addr(raw.type_name.as_ref()))
+            .or_else(|| quote_addr(raw.name.as_ref()))
+            .or_else(|| raw.change.before.map(|r| r.get().as_ptr().addr()))
+            .or_else(|| raw.change.after.map(|r| r.get().as_ptr().addr()))
+            .unwrap_or(0);
+        let mut mode = match raw.mode.as_deref() {
             Some("data") => Mode::Data,
             _ => Mode::Managed,
         };
+        let (mut module_address, mut type_name, mut name) =
+            (raw.module_address, raw.type_name, raw.name);
+        // Parts missing from the entry are taken from its address.
+        let incomplete = type_name.is_none()
+            || name.is_none()
+            || (module_address.is_none()
+                && address.as_deref().is_some_and(|a| a.starts_with("module.")));
+        if incomplete && let Some(parts) = address.as_deref().and_then(address::split) {
+            let owned = |s: &str| Some(Cow::Owned(s.to_owned()));
+            if module_address.is_none() {
+                module_address = parts.module.and_then(owned);
+            }
+            if raw.mode.is_none() {
+                mode = parts.mode;
+            }
+            type_name = type_name.or_else(|| owned(parts.type_name));
+            name = name.or_else(|| owned(parts.name));
+        }
+        let (type_name, name) = match (type_name, name) {
+            (Some(t), Some(n)) => (t, n),
+            (t, n) => {
+                problem = problem.or(Some(
+                    "a resource change needs an `address`, or a `type` and a `name`",
+                ));
+                (t.unwrap_or_default(), n.unwrap_or_default())
+            }
+        };
+        let address = address.unwrap_or_else(|| {
+            if problem.is_some() {
+                return Cow::Borrowed("");
+            }
+            let key = raw.index.and_then(instance_key);
+            Cow::Owned(address::instance_address(
+                module_address.as_deref(),
+                mode,
+                &type_name,
+                &name,
+                key.as_ref(),
+            ))
+        });
         let rc = Self {
             address,
             offset,
-            module_address: raw.module_address,
+            module_address,
             mode,
-            type_name: raw.type_name,
-            name: raw.name,
+            type_name,
+            name,
             provider_name: raw.provider_name,
             deposed: raw.deposed,
             action_reason: raw.action_reason,
@@ -566,7 +700,7 @@ impl<'a> ResourceChange<'a> {
                 replace_paths: raw.change.replace_paths,
             },
         };
-        (rc, address_ok)
+        (rc, problem)
     }
 }
 
@@ -634,6 +768,79 @@ mod tests {
         let rc = &plan.resource_changes[0];
         assert_eq!(rc.address, "aws_instance.a[\"k\"]");
         assert!(text[rc.offset..].starts_with("\"aws_instance.a[\\\"k\\\"]\""));
+    }
+
+    #[test]
+    fn entries_without_an_address_get_one_built_from_their_parts() {
+        // Terraform 1.0.0's resource_drift: mode/type/name/index/module_address only.
+        let text = r#"{"format_version":"0.2","resource_changes":[],"resource_drift":[
+            {"module_address":"module.app[\"blue\"]","mode":"managed","type":"aws_instance","name":"node","index":"a","change":{"actions":["delete"]}},
+            {"mode":"data","type":"aws_ami","name":"u","change":{"actions":["update"]}},
+            {"type":"aws_instance","name":"w","index":3,"change":{"actions":["update"]}},
+            {"address":null,"type":"aws_instance","name":"k","index":"x\"y","change":{"actions":["update"]}}]}"#;
+        let plan = parse("p.json", text).unwrap();
+        let addresses: Vec<&str> = plan
+            .resource_drift
+            .iter()
+            .map(|r| r.address.as_ref())
+            .collect();
+        assert_eq!(
+            addresses,
+            [
+                r#"module.app["blue"].aws_instance.node["a"]"#,
+                "data.aws_ami.u",
+                "aws_instance.w[3]",
+                r#"aws_instance.k["x\"y"]"#,
+            ]
+        );
+        let node = &plan.resource_drift[0];
+        assert_eq!(node.config_address(), "module.app.aws_instance.node");
+        // Positions point at the entry's `type`.
+        assert!(text[node.offset..].starts_with("\"aws_instance\",\"name\":\"node\""));
+    }
+
+    #[test]
+    fn missing_parts_are_taken_from_the_address() {
+        let text = r#"{"format_version":"1.2","resource_changes":[
+            {"address":"module.a[0].data.aws_ami.u","change":{"actions":["read"]}}]}"#;
+        let plan = parse("p.json", text).unwrap();
+        let rc = &plan.resource_changes[0];
+        assert_eq!(rc.module_address.as_deref(), Some("module.a[0]"));
+        assert_eq!(rc.mode, Mode::Data);
+        assert_eq!((rc.type_name.as_ref(), rc.name.as_ref()), ("aws_ami", "u"));
+        assert_eq!(rc.config_address(), "module.a.data.aws_ami.u");
+    }
+
+    #[test]
+    fn an_entry_with_neither_address_nor_type_is_an_error_at_the_entry() {
+        let text = r#"{"format_version":"1.2","resource_changes":[{"name":"w","change":{"actions":["update"]}}]}"#;
+        let err = parse("p.json", text).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("a resource change needs an `address`, or a `type` and a `name`"),
+            "{err}"
+        );
+        assert!(text[err.offset().unwrap()..].starts_with("\"w\""));
+        let text = r#"{"format_version":"1.2","resource_changes":[{"address":7,"type":"a","name":"b","change":{"actions":["update"]}}]}"#;
+        let err = parse("p.json", text).unwrap_err();
+        assert!(
+            err.to_string().contains("`address` must be a string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn configuration_resources_without_an_address_get_one() {
+        let text = r#"{"format_version":"1.2","resource_changes":[],"configuration":{"root_module":{
+            "resources":[{"mode":"managed","type":"aws_instance","name":"w"},{"address":"data.aws_ami.u","mode":"data"}],
+            "module_calls":{"m":{"source":"./m"}}}}}"#;
+        let plan = parse("p.json", text).unwrap();
+        let resources = &plan.configuration.unwrap().root_module.resources;
+        assert_eq!(resources[0].address, "aws_instance.w");
+        assert_eq!(
+            (resources[1].type_name.as_ref(), resources[1].name.as_ref()),
+            ("aws_ami", "u")
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@ use crate::catalog::Kind;
 use crate::finding::{Finding, PathReport};
 use crate::plan::{ChangeKind, ResourceChange};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
+use crate::tfconfig::ConfigResource;
+use crate::tfconfig::eval::Unknown;
 use std::fmt::Write as _;
 
 declare_rule! {
@@ -51,6 +53,14 @@ declare_rule! {
     /// ```
     /// For resources with a unique name (an Auto Scaling group, a VM name), use a name prefix
     /// or a generated suffix so old and new can exist at the same time.
+    ///
+    /// ### Configuration mode
+    /// Yes. Every `resource` block of an instance-bearing type without
+    /// `lifecycle { create_before_destroy = true }` is flagged: whatever forces its next
+    /// replacement, that replacement will destroy first. (The configuration cannot say whether
+    /// a replacement is planned now; a plan can.) Terraform also turns create-before-destroy on
+    /// for a resource when a resource that depends on it has it; configuration mode does not
+    /// follow references, so such a resource is still reported: set it explicitly.
     pub struct DestroyBeforeCreate {
         code: "IMM002",
         name: "destroy-before-create",
@@ -110,15 +120,46 @@ impl Rule for DestroyBeforeCreate {
             let names: Vec<&str> = paths.iter().map(|p| p.path.as_str()).collect();
             let _ = write!(message, " (replacement forced by {})", names.join(", "));
         }
-        let mut help =
-            String::from("add `lifecycle { create_before_destroy = true }` to the resource block");
-        if info.kind == Kind::Group && rc.type_name != "immutable_fleet" {
-            help.push_str("; give the group a name prefix so old and new generations can coexist");
-        }
+        let help = help(info.kind, &rc.type_name);
         out.push(
             Finding::for_change(&Self::INFO, rc, message)
                 .with_paths(paths)
                 .with_help(help),
         );
     }
+
+    fn check_config(&self, ctx: &Context<'_>, resource: &ConfigResource, out: &mut Vec<Finding>) {
+        let Some(info) = ctx.catalog.get(&resource.type_name) else {
+            return;
+        };
+        if !info.kind.bears_instances() {
+            return;
+        }
+        match &resource.create_before_destroy {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(Unknown(why)) => {
+                resource.log_skip(&Self::INFO, "lifecycle.create_before_destroy", why);
+                return;
+            }
+        }
+        let message = format!(
+            "{} has no `lifecycle {{ create_before_destroy = true }}`: its next replacement would destroy it before the new one exists",
+            resource.address
+        );
+        out.push(
+            Finding::for_config(&Self::INFO, resource, message)
+                .with_config_paths(["lifecycle.create_before_destroy"])
+                .with_help(help(info.kind, &resource.type_name)),
+        );
+    }
+}
+
+fn help(kind: Kind, type_name: &str) -> String {
+    let mut help =
+        String::from("add `lifecycle { create_before_destroy = true }` to the resource block");
+    if kind == Kind::Group && type_name != "immutable_fleet" {
+        help.push_str("; give the group a name prefix so old and new generations can coexist");
+    }
+    help
 }

@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use crate::finding::{Finding, PlanPosition};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
+use crate::tfconfig::ConfigResource;
 
 declare_rule! {
     /// ### What it does
@@ -38,6 +39,11 @@ declare_rule! {
     ///   ami = data.aws_ami.web_release.id
     /// }
     /// ```
+    ///
+    /// ### Configuration mode
+    /// Yes, the same check: every `provisioner` block of these types, on any resource, in
+    /// every module configuration mode follows. Without a plan the finding cannot say how
+    /// many instances will run it.
     pub struct RuntimeProvisioner {
         code: "IMM003",
         name: "runtime-provisioner",
@@ -56,7 +62,45 @@ pub const RUNTIME_PROVISIONERS: &[&str] = &[
     "habitat",
 ];
 
+const HELP: &str =
+    "build the configuration into the image (e.g. with Packer) and launch it unchanged";
+
+/// `{address} has provisioner "remote-exec" that configures it at runtime; …`, with how many
+/// new instances run it (`creating`, 0 when unknown or none).
+fn message(address: &str, kinds: &[String], creating: usize) -> String {
+    let names = kinds
+        .iter()
+        .map(|k| format!("\"{k}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (plural, verb) = if kinds.len() == 1 {
+        ("provisioner", "configures")
+    } else {
+        ("provisioners", "configure")
+    };
+    let when = match creating {
+        0 => "it runs whenever the resource is created".to_owned(),
+        1 => "this plan runs it on 1 new instance".to_owned(),
+        n => format!("this plan runs it on {n} new instances"),
+    };
+    format!("{address} has {plural} {names} that {verb} it at runtime; {when}")
+}
+
 impl Rule for RuntimeProvisioner {
+    fn check_config(&self, _ctx: &Context<'_>, resource: &ConfigResource, out: &mut Vec<Finding>) {
+        let kinds: Vec<String> = resource
+            .provisioners
+            .iter()
+            .filter(|p| RUNTIME_PROVISIONERS.contains(&p.as_str()))
+            .cloned()
+            .collect();
+        if kinds.is_empty() {
+            return;
+        }
+        let message = message(&resource.address, &kinds, 0);
+        out.push(Finding::for_config(&Self::INFO, resource, message).with_help(HELP));
+    }
+
     fn info(&self) -> &'static RuleInfo {
         &Self::INFO
     }
@@ -109,23 +153,7 @@ impl Rule for RuntimeProvisioner {
                 .iter()
                 .filter(|rc| rc.change.actions.contains(&Action::Create))
                 .count();
-            let names = kinds
-                .iter()
-                .map(|k| format!("\"{k}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let (plural, verb) = if kinds.len() == 1 {
-                ("provisioner", "configures")
-            } else {
-                ("provisioners", "configure")
-            };
-            let when = match creating {
-                0 => "it runs whenever the resource is created".to_owned(),
-                1 => "this plan runs it on 1 new instance".to_owned(),
-                n => format!("this plan runs it on {n} new instances"),
-            };
-            let message =
-                format!("{address} has {plural} {names} that {verb} it at runtime; {when}");
+            let message = message(&address, &kinds, creating);
             let first = instances.first();
             out.push(Finding {
                 rule: &Self::INFO,
@@ -135,18 +163,24 @@ impl Rule for RuntimeProvisioner {
                 resource_type,
                 deposed: None,
                 actions: first
-                    .map(|rc| rc.change.actions.iter().map(|a| a.as_str().to_owned()).collect())
+                    .map(|rc| {
+                        rc.change
+                            .actions
+                            .iter()
+                            .map(|a| a.as_str().to_owned())
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 action_reason: None,
                 paths: Vec::new(),
                 message,
-                help: Some(
-                    "build the configuration into the image (e.g. with Packer) and launch it unchanged"
-                        .to_owned(),
-                ),
+                help: Some(HELP.to_owned()),
                 plan: 0,
-                plan_position: first
-                    .map(|rc| PlanPosition { byte_offset: rc.offset, line: 0, column: 0 }),
+                plan_position: first.map(|rc| PlanPosition {
+                    byte_offset: rc.offset,
+                    line: 0,
+                    column: 0,
+                }),
                 location: None,
                 suppression: None,
             });

@@ -4,6 +4,7 @@ use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
 use crate::rules::util::{SensitiveNodes, blocks, int_at};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
+use crate::tfconfig::ConfigResource;
 
 declare_rule! {
     /// ### What it does
@@ -51,6 +52,12 @@ declare_rule! {
     ///   }
     /// }
     /// ```
+    ///
+    /// ### Configuration mode
+    /// Yes. The same settings are read from the `resource` block, and a fleet without a gate
+    /// is flagged whether or not a replacement is planned now: its next one will be ungated.
+    /// A setting that is not a literal (or a literal variable default, local or tfvars value)
+    /// is not guessed at: the block is not checked, and `--verbose` says so.
     pub struct UngatedReplacement {
         code: "IMM004",
         name: "ungated-replacement",
@@ -152,10 +159,47 @@ impl Rule for UngatedReplacement {
         out.push(
             Finding::for_change(&Self::INFO, rc, message)
                 .with_paths(paths)
-                .with_help("make Terraform wait until the new instances pass health checks before the old ones are destroyed"),
+                .with_help(HELP),
+        );
+    }
+
+    fn check_config(&self, _ctx: &Context<'_>, resource: &ConfigResource, out: &mut Vec<Finding>) {
+        Self::config(resource, out);
+    }
+}
+
+impl UngatedReplacement {
+    /// The configuration form, called by [`Rule::check_config`].
+    fn config(resource: &ConfigResource, out: &mut Vec<Finding>) {
+        let gate = match resource.type_name.as_str() {
+            "immutable_fleet" => "health_check.min_healthy_percent",
+            "aws_autoscaling_group" => "wait_for_capacity_timeout",
+            t if GATED_TYPES.contains(&t) => "wait_for_instances",
+            _ => return,
+        };
+        if resource.skips_on(&Self::INFO, gate) {
+            return;
+        }
+        let Some((why, path)) = ungated(
+            &resource.type_name,
+            &resource.value,
+            &SensitiveNodes::default(),
+        ) else {
+            return;
+        };
+        let message = format!(
+            "{} has no health gate for its replacements: {why}",
+            resource.address
+        );
+        out.push(
+            Finding::for_config(&Self::INFO, resource, message)
+                .with_config_paths([path])
+                .with_help(HELP),
         );
     }
 }
+
+const HELP: &str = "make Terraform wait until the new instances pass health checks before the old ones are destroyed";
 
 #[cfg(test)]
 mod tests {

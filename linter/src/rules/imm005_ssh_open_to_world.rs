@@ -8,6 +8,7 @@ use crate::rules::util::{
     blocks, int_at, port_spec_contains, range_contains, raw_may_contain, str_at, strings_at,
 };
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
+use crate::tfconfig::{ConfigResource, UnknownValue};
 
 declare_rule! {
     /// ### What it does
@@ -57,6 +58,12 @@ declare_rule! {
     /// }
     /// ```
     /// or no SSH at all (AWS Systems Manager Session Manager, GCP IAP, Azure Bastion).
+    ///
+    /// ### Configuration mode
+    /// Yes, for rules written in the `resource` blocks of these types with literal values (or
+    /// literal variable defaults, locals and tfvars values). A rule one of whose ports,
+    /// protocols, directions or sources is not known that way is not checked (`--verbose` says
+    /// which), and rules made by `dynamic` blocks are not seen.
     pub struct SshOpenToWorld {
         code: "IMM005",
         name: "ssh-open-to-world",
@@ -352,9 +359,111 @@ impl Rule for SshOpenToWorld {
         out.push(
             Finding::for_change(&Self::INFO, rc, message)
                 .with_paths(paths)
-                .with_help("restrict the source to a bastion or VPN range, or use a session manager instead of SSH"),
+                .with_help(HELP),
         );
     }
+
+    fn check_config(&self, _ctx: &Context<'_>, resource: &ConfigResource, out: &mut Vec<Finding>) {
+        if !FIREWALL_TYPES.contains(&resource.type_name.as_str()) {
+            return;
+        }
+        // Every rule argument or rule block that is not known: its rule is not checked.
+        for u in &resource.unknown {
+            let leaf = leaf_key(&u.path);
+            if RULE_KEYS.contains(&leaf) || RULE_BLOCKS.contains(&leaf) {
+                resource.log_skip(&Self::INFO, &u.path, &u.reason);
+            }
+        }
+        let mut open = open_rules(&resource.type_name, &resource.value);
+        open.retain(|path| unknown_in_rule(resource, path).is_none());
+        if open.is_empty() {
+            return;
+        }
+        let message = format!(
+            "{} opens SSH (port 22) to the whole internet",
+            resource.address
+        );
+        out.push(
+            Finding::for_config(&Self::INFO, resource, message)
+                .with_config_paths(open.into_iter().filter(|p| !p.is_empty()))
+                .with_help(HELP),
+        );
+    }
+}
+
+const HELP: &str =
+    "restrict the source to a bastion or VPN range, or use a session manager instead of SSH";
+
+/// Every key [`open_rules`] reads: an unknown one of these could open or close a rule.
+const RULE_KEYS: &[&str] = &[
+    "type",
+    "direction",
+    "egress",
+    "disabled",
+    "access",
+    "action",
+    "policy",
+    "rule_action",
+    "protocol",
+    "ip_protocol",
+    "from_port",
+    "to_port",
+    "port",
+    "ports",
+    "port_range",
+    "port_range_min",
+    "port_range_max",
+    "destination_port_range",
+    "destination_port_ranges",
+    "tcp_options",
+    "min",
+    "max",
+    "cidr_blocks",
+    "ipv6_cidr_blocks",
+    "cidr_ipv4",
+    "cidr_ipv6",
+    "cidr_block",
+    "ipv6_cidr_block",
+    "cidr_ip",
+    "ipv6_cidr_ip",
+    "source",
+    "source_ranges",
+    "source_address_prefix",
+    "source_address_prefixes",
+    "remote_ip_prefix",
+    "remote_group_id",
+    "source_addresses",
+    "source_ips",
+    "ipv4",
+    "ipv6",
+    "allow",
+];
+
+/// Blocks that hold rules (a `dynamic` one is not seen).
+const RULE_BLOCKS: &[&str] = &[
+    "ingress",
+    "security_rule",
+    "inbound_rule",
+    "rule",
+    "inbound",
+    "ingress_security_rules",
+];
+
+/// `ingress[1].cidr_blocks` → `cidr_blocks`.
+fn leaf_key(path: &str) -> &str {
+    let leaf = path.rsplit('.').next().unwrap_or(path);
+    leaf.split('[').next().unwrap_or(leaf)
+}
+
+/// The unknown argument that could change whether the rule at `rule_path` (`ingress[1]`, or
+/// empty for the whole resource) is open: a rule key in it or at the top level.
+fn unknown_in_rule<'r>(resource: &'r ConfigResource, rule_path: &str) -> Option<&'r UnknownValue> {
+    resource.unknown.iter().find(|u| {
+        let leaf = leaf_key(&u.path);
+        let top_level = !u.path.contains('.');
+        let inside = !rule_path.is_empty() && u.path.starts_with(&format!("{rule_path}."));
+        RULE_KEYS.contains(&leaf) && (top_level || inside)
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
 use crate::rules::util::{SENSITIVE_VALUE, SensitiveNodes, blocks, raw_may_contain};
 use crate::rules::{Context, Rule, RuleInfo, declare_rule};
+use crate::tfconfig::ConfigResource;
 
 declare_rule! {
     /// ### What it does
@@ -51,6 +52,12 @@ declare_rule! {
     /// }
     /// ```
     /// and container images by digest (`repo/app@sha256:…`) or by a release tag.
+    ///
+    /// ### Configuration mode
+    /// Yes, for the same arguments written as literals (or literal variable defaults, locals,
+    /// tfvars values, `jsonencode` of those for ECS container definitions). An image or
+    /// version built from anything else (`"${var.repo}:latest"` with no literal `var.repo`,
+    /// a data source) is not known and not flagged.
     pub struct MutableImageReference {
         code: "IMM006",
         name: "mutable-image-reference",
@@ -447,10 +454,53 @@ impl Rule for MutableImageReference {
         out.push(
             Finding::for_change(&Self::INFO, rc, message)
                 .with_paths(paths)
-                .with_help("pin an exact version: a launch template version number, an image digest or release tag, a concrete image"),
+                .with_help(HELP),
+        );
+    }
+
+    fn check_config(&self, _ctx: &Context<'_>, resource: &ConfigResource, out: &mut Vec<Finding>) {
+        if !is_candidate(&resource.type_name) {
+            return;
+        }
+        // An image or version that is not known is not flagged; say so on --verbose.
+        for u in &resource.unknown {
+            let leaf = u.path.rsplit('.').next().unwrap_or(&u.path);
+            if IMAGE_KEYS.contains(&leaf.split('[').next().unwrap_or(leaf)) {
+                resource.log_skip(&Self::INFO, &u.path, &u.reason);
+            }
+        }
+        let hits = hits_for(
+            &resource.type_name,
+            &resource.value,
+            &SensitiveNodes::default(),
+        );
+        if hits.is_empty() {
+            return;
+        }
+        let what: Vec<&str> = hits.iter().map(|h| h.what.as_str()).collect();
+        let message = format!("{} references {}", resource.address, what.join(", "));
+        out.push(
+            Finding::for_config(&Self::INFO, resource, message)
+                .with_config_paths(hits.into_iter().map(|h| h.path))
+                .with_help(HELP),
         );
     }
 }
+
+/// Arguments (last path segment) that name an image or a template version.
+const IMAGE_KEYS: &[&str] = &[
+    "image",
+    "image_uri",
+    "version",
+    "container_definitions",
+    "source_image",
+    "launch_template",
+    "container",
+    "spec",
+    "manifest",
+];
+
+const HELP: &str = "pin an exact version: a launch template version number, an image digest or release tag, a concrete image";
 
 #[cfg(test)]
 mod tests {

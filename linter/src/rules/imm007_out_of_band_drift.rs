@@ -1,3 +1,4 @@
+use crate::catalog::Catalog;
 use crate::finding::{Finding, list_paths};
 use crate::plan::{ChangeKind, ResourceChange};
 use crate::rules::util::{change_paths, reports};
@@ -10,6 +11,14 @@ declare_rule! {
     /// Terraform since the last apply. The finding lists the drifted attribute paths (values
     /// of sensitive attributes are never printed). Drift on other resource types is not
     /// reported.
+    ///
+    /// A group's capacity is not drift: an autoscaler, a scheduled action or an operator
+    /// moves `desired_capacity` (and `min_size`/`max_size`, `target_size`, `instances`, … —
+    /// the capacity attributes of each group type in the catalogue) without touching a
+    /// running instance, and an `immutable_fleet` without `desired_capacity` leaves it to
+    /// scaling policies on purpose. Drift of only those attributes is not reported; drift of
+    /// anything else on the same group (its launch template, image, user data, tags) still
+    /// is, and the finding then lists only the other attributes.
     ///
     /// ### Why is this bad?
     /// Someone changed a server by hand, with a script or from the console. That is exactly
@@ -33,6 +42,10 @@ declare_rule! {
     /// terraform apply -replace=aws_instance.web
     /// ```
     /// and remove write access that lets people change instances outside the pipeline.
+    ///
+    /// ### Configuration mode
+    /// No: drift is a difference between the state and the real objects, which only
+    /// `terraform plan` (with credentials) sees.
     pub struct OutOfBandDrift {
         code: "IMM007",
         name: "out-of-band-drift",
@@ -54,7 +67,9 @@ impl Rule for OutOfBandDrift {
             ChangeKind::Delete => format!("{} was deleted outside of Terraform", rc.address),
             ChangeKind::NoOp | ChangeKind::Read => return,
             _ => {
-                let paths = reports(&change_paths(&rc.change));
+                let mut changed = change_paths(&rc.change);
+                changed.retain(|p| !Catalog::is_capacity(&rc.type_name, p));
+                let paths = reports(&changed);
                 if paths.is_empty() {
                     return;
                 }

@@ -4,14 +4,17 @@
 use crate::catalog::{Catalog, TypeInfo};
 use crate::finding::{Finding, Severity};
 use crate::plan::{Mode, Plan, ResourceChange};
+use crate::tfconfig::ConfigResource;
 
 mod imm001_in_place_update;
+mod imm001_in_place_update_config;
 mod imm002_destroy_before_create;
 mod imm003_runtime_provisioner;
 mod imm004_ungated_replacement;
 mod imm005_ssh_open_to_world;
 mod imm006_mutable_image_reference;
 mod imm007_out_of_band_drift;
+mod launch_templates;
 mod util;
 
 pub use imm001_in_place_update::InPlaceUpdate;
@@ -47,6 +50,14 @@ impl RuleInfo {
             out.push('\n');
         }
         out
+    }
+
+    /// Whether the rule has a configuration form (runs in `immutable-lint DIR`): its docs'
+    /// `### Configuration mode` section starts with "Yes".
+    pub fn config_form(&self) -> bool {
+        self.explain()
+            .split_once("### Configuration mode\n")
+            .is_some_and(|(_, section)| section.starts_with("Yes"))
     }
 
     /// Relative to the repository root.
@@ -122,6 +133,16 @@ pub trait Rule: Sync {
 
     /// Called once per plan, for rules that read `configuration`.
     fn check_plan(&self, _ctx: &Context<'_>, _plan: &Plan<'_>, _out: &mut Vec<Finding>) {}
+
+    /// Called for every `resource` block in configuration mode (`immutable-lint DIR`), for
+    /// rules that have a configuration form (their docs say which).
+    fn check_config(
+        &self,
+        _ctx: &Context<'_>,
+        _resource: &ConfigResource,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
 }
 
 /// Every rule, in code order.
@@ -159,10 +180,26 @@ mod tests {
                 "### Why is this bad?",
                 "### Example",
                 "Use instead:",
+                "### Configuration mode\n",
             ] {
                 assert!(doc.contains(section), "{} lacks {section}", info.code);
             }
+            // The section says yes or no first: the index page and `--explain` rely on it.
+            let answer = doc.split_once("### Configuration mode\n").map(|(_, s)| s);
+            assert!(
+                answer.is_some_and(|s| s.starts_with("Yes") || s.starts_with("No")),
+                "{}",
+                info.code
+            );
         }
+        let with_form: Vec<&str> = infos()
+            .filter(|r| r.config_form())
+            .map(|r| r.code)
+            .collect();
+        assert_eq!(
+            with_form,
+            ["IMM001", "IMM002", "IMM003", "IMM004", "IMM005", "IMM006"]
+        );
         assert_eq!(
             find("imm002").map(|r| r.name),
             Some("destroy-before-create")

@@ -55,7 +55,8 @@ fn bad_inputs_are_exit_2_with_a_precise_diagnostic() {
         ("raw.tfstate", "state file, not a plan"),
         ("format_2.json", "format_version \"2.0\" is not supported"),
         ("does-not-exist.json", "cannot read does-not-exist.json"),
-        ("source", "source is a directory, not a plan file"),
+        // A directory is configuration mode; one without Terraform files is an error.
+        ("config", "config has no Terraform files"),
     ];
     for (input, needle) in cases {
         let out = process(&dir, &["--no-config", input], None);
@@ -521,4 +522,191 @@ fn an_unread_input_never_looks_like_a_pass_in_any_format() {
         assert!(stdout.contains(needle), "{format}: {stdout}");
         assert!(!stdout.contains("no findings"), "{format}: {stdout}");
     }
+}
+
+fn json_findings(out: &std::process::Output) -> Vec<serde_json::Value> {
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["findings"].as_array().unwrap().clone()
+}
+
+/// (rule, address) of every finding.
+fn rule_addresses(findings: &[serde_json::Value]) -> Vec<(String, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["address"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Issue #14: Terraform 1.0.0 wrote `resource_drift` entries without `address`; such a plan
+/// was rejected with exit 2 ("missing field `address`").
+#[test]
+fn terraform_1_0_0_drift_entries_without_an_address_are_linted() {
+    let out = process(
+        &fixtures(),
+        &[
+            "--no-config",
+            "--format",
+            "json",
+            "terraform_1_0_0_drift.json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let findings = json_findings(&out);
+    let pairs = rule_addresses(&findings);
+    let pair = |rule: &str, address: &str| (rule.to_owned(), address.to_owned());
+    assert!(
+        pairs.contains(&pair("IMM001", "aws_instance.web")),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&pair("IMM007", "aws_instance.web")),
+        "{pairs:?}"
+    );
+    // The address is built with the module's key and the instance's for_each key.
+    assert!(
+        pairs.contains(&pair(
+            "IMM007",
+            r#"module.app["blue"].aws_instance.node["a"]"#
+        )),
+        "{pairs:?}"
+    );
+    // Unchanged entries (1.0.0 listed every resource) are not drift.
+    assert!(
+        !pairs
+            .iter()
+            .any(|(_, a)| a.starts_with("aws_instance.worker"))
+    );
+    // The plan position of an entry without address is its `type`.
+    let plan = std::fs::read_to_string(fixtures().join("terraform_1_0_0_drift.json")).unwrap();
+    let node = findings
+        .iter()
+        .find(|f| f["rule"] == "IMM007" && f["address"].as_str().unwrap().contains("node"))
+        .unwrap();
+    let offset = usize::try_from(node["plan"]["byte_offset"].as_u64().unwrap()).unwrap();
+    assert!(plan[offset..].starts_with("\"aws_instance\",\"name\":\"node\""));
+}
+
+#[test]
+fn an_entry_with_neither_address_nor_type_is_exit_2_at_the_entry() {
+    let plan = r#"{"format_version":"0.2","resource_changes":[],"resource_drift":[{"name":"web","change":{"actions":["update"]}}]}"#;
+    let out = process(&fixtures(), &["--no-config", "-"], Some(plan.as_bytes()));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = flat(&out.stderr);
+    assert!(
+        stderr.contains("a resource change needs an `address`, or a `type` and a `name`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("<stdin>:1:"), "{stderr}");
+}
+
+/// Issue #14: a template change behind `$Latest`/`$Default` was only an IMM006 warning (exit 0).
+#[test]
+fn a_template_change_behind_latest_or_default_is_an_in_place_update_of_the_group() {
+    let out = process(
+        &fixtures(),
+        &[
+            "--no-config",
+            "--format",
+            "json",
+            "launch_template_latest.json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let findings = json_findings(&out);
+    let imm001: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| f["rule"] == "IMM001").collect();
+    let addresses: Vec<&str> = imm001
+        .iter()
+        .map(|f| f["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            "aws_autoscaling_group.web",
+            // instance_refresh does not start for a new version behind $Latest.
+            "aws_autoscaling_group.web_refresh",
+            "module.batch.aws_autoscaling_group.this",
+        ]
+    );
+    let web = imm001[0];
+    assert!(
+        web["message"].as_str().unwrap().contains(
+            "aws_launch_template.web gets a new version (image_id) and the group launches $Latest"
+        ),
+        "{web}"
+    );
+    assert_eq!(web["paths"][0]["path"], "launch_template.version");
+    assert_eq!(web["actions"][0], "no-op");
+    let batch = imm001[2];
+    assert_eq!(
+        batch["paths"][0]["path"],
+        "mixed_instances_policy.launch_template.launch_template_specification.version"
+    );
+    assert!(
+        batch["message"]
+            .as_str()
+            .unwrap()
+            .contains("gets a new default version (user_data)")
+    );
+    // Pinned, tags-only and scaled groups are left alone; IMM006 still warns on $Latest.
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "IMM006" && f["address"] == "aws_autoscaling_group.tools")
+    );
+}
+
+#[test]
+fn a_waiver_covers_a_group_reached_through_its_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("waivers.toml");
+    std::fs::write(
+        &config,
+        "[[waivers]]\nrule = \"IMM001\"\naddress = \"*aws_autoscaling_group.*\"\nreason = \"rolled by hand\"\n",
+    )
+    .unwrap();
+    let out = process(
+        &fixtures(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "launch_template_latest.json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+/// Issue #14: IMM007 fired on every plan of an autoscaled group.
+#[test]
+fn capacity_drift_of_groups_is_not_out_of_band_drift() {
+    let out = process(
+        &fixtures(),
+        &["--no-config", "--format", "json", "autoscaled_drift.json"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let findings = json_findings(&out);
+    let drift: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| f["rule"] == "IMM007").collect();
+    // immutable_fleet.web (desired_capacity) and aws_autoscaling_group.api (desired_capacity,
+    // min_size) drifted in capacity only.
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(drift[0]["address"], "aws_autoscaling_group.batch");
+    // Its capacity drift is left out; the launch template version, which is baked, is not.
+    let paths: Vec<&str> = drift[0]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["launch_template.version"]);
 }

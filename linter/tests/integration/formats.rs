@@ -13,6 +13,12 @@ const PLANS: &[(&str, u8)] = &[
     ("imm007_out_of_band_drift", 1),
     ("opentofu", 1),
     ("clean", 0),
+    // Terraform 1.0.0: `resource_drift` entries without `address` (issue #14).
+    ("terraform_1_0_0_drift", 1),
+    // A template change reaching groups through `$Latest`/`$Default` (issue #14).
+    ("launch_template_latest", 1),
+    // Autoscaler capacity in `resource_drift` is not drift (issue #14).
+    ("autoscaled_drift", 1),
 ];
 
 const FORMATS: &[&str] = &[
@@ -25,7 +31,7 @@ const FORMATS: &[&str] = &[
     "codequality",
 ];
 
-fn snapshot(name: &str, text: &str) {
+pub fn snapshot(name: &str, text: &str) {
     insta::with_settings!({
         snapshot_path => "snapshots",
         prepend_module_to_snapshot => false,

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod config_mode;
 mod docs;
 mod escaping;
 mod formats;

@@ -20,7 +20,9 @@
 //!   an older epoch is never used, so a process never reads back its own stale state.
 //! - **Bounded cost.** At most [`SNAPSHOT_MAX_PAGES`] pages (1000 groups); an account with more
 //!   fleets falls back to direct reads for the rest. A failed listing is not retried for the
-//!   snapshot's lifetime; reads then go direct, so errors surface exactly as before.
+//!   snapshot's lifetime; reads then go direct, so errors surface exactly as before — unless the
+//!   endpoint gave no answer at all (a timeout, a refused connection): then reads fail with that
+//!   error at once instead of waiting as long again for a direct read.
 //!
 //! Direct reads arriving within [`WINDOW`] share one call (up to [`MAX_NAMES`] names).
 
@@ -143,13 +145,27 @@ struct Snapshot {
     taken: Mutex<Option<Taken>>,
 }
 
+/// What a snapshot says about one group.
+enum Lookup {
+    Found(Box<AutoScalingGroup>),
+    /// The snapshot cannot vouch either way: read the group directly.
+    Unknown,
+    /// The listing got no answer from the endpoint.
+    Unreachable(AwsError),
+}
+
 #[derive(Debug)]
 struct Taken {
     /// The write epoch when the listing started.
     epoch: u64,
     at: Instant,
-    /// Live groups by name; empty after a failed listing.
+    /// Live groups by name not yet answered; empty after a failed listing.
     groups: HashMap<String, AutoScalingGroup>,
+    /// Why the listing got no answer at all, if it did not (timeouts, refused connections).
+    unreachable: Option<AwsError>,
+    /// Every live group listed, by the value of its [`FLEET_TAG_KEY`] tag; `None` when the
+    /// listing failed or stopped at its page cap, so it cannot vouch for what is absent.
+    by_tag: Option<HashMap<String, Vec<AutoScalingGroup>>>,
 }
 
 impl GroupReader {
@@ -181,10 +197,12 @@ impl GroupReader {
 
     /// The named group, unless it is gone or being deleted.
     pub async fn describe(&self, name: &str) -> Result<Option<AutoScalingGroup>, AwsError> {
-        if let Some(group) = self.snapshot.lookup(name).await {
-            return Ok(Some(group));
+        match self.snapshot.lookup(name).await {
+            Lookup::Found(group) => Ok(Some(*group)),
+            // A direct read would wait as long again for the same silent endpoint.
+            Lookup::Unreachable(e) => Err(e),
+            Lookup::Unknown => self.describe_directly(name).await,
         }
-        self.describe_directly(name).await
     }
 
     /// The named group, read by name (batched with other direct reads), never from a snapshot.
@@ -193,15 +211,27 @@ impl GroupReader {
         name: &str,
     ) -> Result<Option<AutoScalingGroup>, AwsError> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || AwsError {
-            operation: "DescribeAutoScalingGroups",
-            code: "ReaderStopped".into(),
-            message: "the batching reader is no longer running".into(),
+        let stopped = || {
+            AwsError::other(
+                "DescribeAutoScalingGroups",
+                "ReaderStopped",
+                "the batching reader is no longer running",
+            )
         };
         self.requests
             .send((name.to_owned(), reply))
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Every live group whose [`FLEET_TAG_KEY`] tag is `value`, from a current and complete
+    /// snapshot (taking one if there is none); `None` when no such snapshot can vouch for the
+    /// answer and the caller must read directly.
+    pub async fn tagged(&self, value: &str) -> Option<Vec<AutoScalingGroup>> {
+        let taken = self.snapshot.current().await?;
+        let taken = taken.as_ref()?;
+        let by_tag = taken.by_tag.as_ref()?;
+        Some(by_tag.get(value).cloned().unwrap_or_default())
     }
 
     /// Forgets the snapshot: the next read lists the groups again.
@@ -213,7 +243,27 @@ impl GroupReader {
 impl Snapshot {
     /// The group from a current snapshot (taking one if there is none), or `None` when the
     /// snapshot cannot vouch for it.
-    async fn lookup(&self, name: &str) -> Option<AutoScalingGroup> {
+    async fn lookup(&self, name: &str) -> Lookup {
+        let Some(mut taken) = self.current().await else {
+            return Lookup::Unknown;
+        };
+        let Some(taken) = taken.as_mut() else {
+            return Lookup::Unknown;
+        };
+        if let Some(e) = &taken.unreachable {
+            return Lookup::Unreachable(e.clone());
+        }
+        // Each group is answered from a snapshot once: Terraform reads a resource once per
+        // walk, so a second read of the same group wants what AWS says now.
+        taken
+            .groups
+            .remove(name)
+            .map_or(Lookup::Unknown, |g| Lookup::Found(Box::new(g)))
+    }
+
+    /// The current snapshot, taken now if there is none; `None` when snapshots are off or a
+    /// write since the listing started (even one still running) voids it.
+    async fn current(&self) -> Option<tokio::sync::MutexGuard<'_, Option<Taken>>> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -225,14 +275,10 @@ impl Snapshot {
         if !current {
             *taken = Some(self.take(epoch).await);
         }
-        let taken = taken.as_mut()?;
-        // A write since the listing started (even one still running) voids it.
-        if taken.epoch != self.writes.current() {
+        if taken.as_ref()?.epoch != self.writes.current() {
             return None;
         }
-        // Each group is answered from a snapshot once: Terraform reads a resource once per
-        // walk, so a second read of the same group wants what AWS says now.
-        taken.groups.remove(name)
+        Some(taken)
     }
 
     async fn take(&self, epoch: u64) -> Taken {
@@ -251,6 +297,8 @@ impl Snapshot {
             .into_paginator()
             .send();
         let mut listed = 0;
+        let mut by_tag: Option<HashMap<String, Vec<AutoScalingGroup>>> = Some(HashMap::new());
+        let mut unreachable = None;
         while let Some(page) = pages.next().await {
             match page {
                 Ok(page) => {
@@ -260,9 +308,18 @@ impl Snapshot {
                             && is_live(group)
                         {
                             groups.insert(name.to_owned(), group.clone());
+                            if let (Some(index), Some(value)) =
+                                (by_tag.as_mut(), tag_value(group, FLEET_TAG_KEY))
+                            {
+                                index
+                                    .entry(value.to_owned())
+                                    .or_default()
+                                    .push(group.clone());
+                            }
                         }
                     }
-                    if listed == SNAPSHOT_MAX_PAGES {
+                    if listed == SNAPSHOT_MAX_PAGES && page.next_token().is_some() {
+                        by_tag = None;
                         tracing::debug!(
                             groups = groups.len(),
                             "snapshot stops at its page cap; other groups are read directly"
@@ -274,6 +331,8 @@ impl Snapshot {
                     let e = aws_err("DescribeAutoScalingGroups")(e);
                     tracing::debug!(error = %e, "listing fleet groups failed; reading directly");
                     groups.clear();
+                    by_tag = None;
+                    unreachable = e.is_unreachable().then_some(e);
                     break;
                 }
             }
@@ -283,8 +342,22 @@ impl Snapshot {
             calls = listed,
             "snapshot of the fleet groups"
         );
-        Taken { epoch, at, groups }
+        Taken {
+            epoch,
+            at,
+            groups,
+            unreachable,
+            by_tag,
+        }
     }
+}
+
+fn tag_value<'a>(group: &'a AutoScalingGroup, key: &str) -> Option<&'a str> {
+    group
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
 }
 
 fn is_live(group: &AutoScalingGroup) -> bool {

@@ -2,15 +2,20 @@
 
 pub mod error;
 pub mod group_reader;
+pub mod template_reader;
+pub mod transport;
 
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_types::region::Region;
+use transport::TransportInterceptor;
 
 pub use error::AwsError;
 pub use group_reader::{GroupReader, WriteEpoch};
+pub use template_reader::TemplateReader;
+pub use transport::Timeouts;
 
 /// Per-service endpoint overrides from the provider's `endpoints` block.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +43,11 @@ pub struct AwsClients {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     /// Batched reads of single groups, for refreshes.
     pub groups: GroupReader,
+    /// One listing of the fleets' launch templates per plan, for refreshes.
+    pub templates: TemplateReader,
+    /// Names claimed by creates in this configured provider (one Terraform walk), so two
+    /// resources creating the same name in one apply are told apart from a replacement.
+    pub claims: Claims,
     pub region: String,
 }
 
@@ -52,7 +62,13 @@ impl AwsClients {
             .with_max_attempts(8)
             .with_initial_backoff(Duration::from_millis(200))
             .with_max_backoff(Duration::from_secs(3));
-        let mut loader = aws_config::defaults(BehaviorVersion::v2026_01_12()).retry_config(retry);
+        // Every call is bounded (transport.rs says why these values); a call that outlives
+        // them fails with an error naming the endpoint and what timed out.
+        let timeouts = Timeouts::from_env()?;
+        check_profile().await?;
+        let mut loader = aws_config::defaults(BehaviorVersion::v2026_01_12())
+            .retry_config(retry)
+            .timeout_config(timeouts.config());
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -68,27 +84,115 @@ impl AwsClients {
 
         // Every write through these clients voids the group reader's snapshot.
         let writes = WriteEpoch::default();
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(&shared).interceptor(writes.interceptor());
+        let transport = TransportInterceptor::new(timeouts);
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(&shared)
+            .interceptor(writes.interceptor())
+            .interceptor(transport.clone());
         if let Some(url) = &settings.endpoints.ec2 {
             ec2 = ec2.endpoint_url(url);
         }
-        let mut autoscaling =
-            aws_sdk_autoscaling::config::Builder::from(&shared).interceptor(writes.interceptor());
+        let mut autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared)
+            .interceptor(writes.interceptor())
+            .interceptor(transport.clone());
         if let Some(url) = &settings.endpoints.autoscaling {
             autoscaling = autoscaling.endpoint_url(url);
         }
         let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared)
-            .interceptor(writes.interceptor());
+            .interceptor(writes.interceptor())
+            .interceptor(transport);
         if let Some(url) = &settings.endpoints.elbv2 {
             elbv2 = elbv2.endpoint_url(url);
         }
         let autoscaling = aws_sdk_autoscaling::Client::from_conf(autoscaling.build());
+        let ec2 = aws_sdk_ec2::Client::from_conf(ec2.build());
         Ok(Self {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            templates: TemplateReader::new(
+                ec2.clone(),
+                group_reader::FLEET_TAG_KEY,
+                writes.clone(),
+            ),
+            ec2,
             groups: GroupReader::spawn(autoscaling.clone(), writes),
+            claims: Claims::default(),
             autoscaling,
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
             region,
         })
     }
+}
+
+/// Names claimed in this provider instance. Terraform starts a provider process for each walk
+/// and creates every resource instance once per walk, so a second claim of a name in one
+/// process means two resource instances create the same name.
+#[derive(Debug, Clone, Default)]
+pub struct Claims(std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+
+impl Claims {
+    /// Claims `name`; false when it was claimed before.
+    pub fn claim(&self, name: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.to_owned())
+    }
+
+    /// Gives a name back (its create failed and removed what it made, or its fleet was
+    /// deleted), so a later create in the same process is not taken for a duplicate.
+    pub fn release(&self, name: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(name);
+    }
+}
+
+/// A profile named by `AWS_PROFILE` must exist in the shared config or credentials file:
+/// otherwise the SDK silently goes on without it (with other credentials, or with none and an
+/// error that never names the profile).
+pub async fn check_profile() -> Result<(), String> {
+    let Some(name) = std::env::var("AWS_PROFILE")
+        .ok()
+        // "default" is what the SDK uses anyway when it is missing: nothing to lose.
+        .filter(|p| !p.trim().is_empty() && p != "default")
+    else {
+        return Ok(());
+    };
+    let (fs, env) = (
+        aws_types::os_shim_internal::Fs::real(),
+        aws_types::os_shim_internal::Env::real(),
+    );
+    // The default file set: AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE or ~/.aws.
+    #[allow(
+        deprecated,
+        reason = "the alias is the only path to the type without aws-runtime"
+    )]
+    let files = aws_config::profile::profile_file::ProfileFiles::default();
+    let profiles = aws_config::profile::load(&fs, &env, &files, None)
+        .await
+        .map_err(|e| {
+            format!("AWS_PROFILE is {name:?}, but the shared AWS files cannot be read: {e}")
+        })?;
+    if profiles.get_profile(&name).is_some() {
+        return Ok(());
+    }
+    let home =
+        || std::env::var("HOME").map_or_else(|_| "~/.aws".to_owned(), |h| format!("{h}/.aws"));
+    // Each file with what chose it: the variable, or the default location.
+    let file = |variable: &str, default: &str| match std::env::var(variable) {
+        Ok(path) => format!("{path} ({variable})"),
+        Err(_) => format!("{}/{default} (the default; {variable} is not set)", home()),
+    };
+    let config = file("AWS_CONFIG_FILE", "config");
+    let credentials = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    let mut known: Vec<&str> = profiles.profiles().collect();
+    known.sort_unstable();
+    let known = if known.is_empty() {
+        "they define no profile".to_owned()
+    } else {
+        format!("they define: {}", known.join(", "))
+    };
+    Err(format!(
+        "AWS_PROFILE is {name:?}, but no profile of that name exists in {config} or \
+         {credentials}; {known}. Fix the name, add the profile, or unset AWS_PROFILE."
+    ))
 }

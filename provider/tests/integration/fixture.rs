@@ -349,4 +349,5 @@ pub const COMPUTED: &[&str] = &[
     "autoscaling_group_name",
     "launch_template_id",
     "desired_capacity",
+    "leftovers",
 ];

@@ -157,12 +157,17 @@ fn assert_plan_valid(
                 "{at}: not computed, null in configuration, planned {p:?}"
             ));
         }
+        // Terraform lets a provider plan any value for a computed-only attribute
+        // (objchange's assertPlannedValueValid); ours may only clear one (`leftovers`, which
+        // every apply empties), so that a no-op plan never shows a diff.
+        let cleared_computed_only = !a.optional && p.is_null();
         if c.is_null()
             && a.computed
             && !p.is_unknown()
             && !pr.is_null()
             && p != pr
             && a.default.is_none()
+            && !cleared_computed_only
         {
             return Err(format!(
                 "{at}: computed value changed from {pr:?} to {p:?} without being unknown"

@@ -5,7 +5,7 @@
 use tfplugin_cty::{Path, Value};
 use tfplugin_proto::tfplugin5 as pb;
 
-use crate::fixture::{COMPUTED, assert_no_errors, fixture, proposed, with};
+use crate::fixture::{COMPUTED, assert_no_errors, diagnostic_path, fixture, proposed, with};
 
 /// A state as Create would have returned it for `config`.
 fn state_for(config: &Value) -> Value {
@@ -157,7 +157,6 @@ fn every_baked_attribute_requires_replacement() {
                 "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/1",
             )]),
         ),
-        ("name", Value::string("renamed")),
     ] {
         let new_config = with(&config, &[(name, value)]);
         let plan = f.plan(
@@ -168,6 +167,102 @@ fn every_baked_attribute_requires_replacement() {
         assert_no_errors(&plan.diagnostics);
         assert_eq!(replace_paths(&plan), vec![name], "changing {name}");
     }
+}
+
+#[test]
+fn a_rename_changes_the_fleet_in_place_and_keeps_its_generation() {
+    let f = fixture();
+    let config = f.fleet_config("plan", &[]);
+    let prior = state_for(&config);
+    let new_config = with(&config, &[("name", Value::string("renamed"))]);
+    let plan = f.plan(
+        &prior,
+        &proposed(&prior, &new_config, COMPUTED),
+        &new_config,
+    );
+    assert_no_errors(&plan.diagnostics);
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        replace_paths(&plan)
+    );
+    let planned = f.value(plan.planned_state.as_ref());
+    assert_eq!(planned.get("name"), Some(&Value::string("renamed")));
+    assert_eq!(planned.get("id"), prior.get("id"));
+    assert_eq!(
+        planned.get("desired_capacity"),
+        prior.get("desired_capacity")
+    );
+}
+
+#[test]
+fn a_rename_with_a_new_generation_and_autoscaled_capacity_is_refused_at_name() {
+    let f = fixture();
+    let config = f.fleet_config("plan", &[("desired_capacity", Value::Null)]);
+    let prior = state_for(&config);
+    let new_config = with(
+        &config,
+        &[
+            ("name", Value::string("renamed")),
+            ("instance_type", Value::string("m5.large")),
+        ],
+    );
+    let plan = f.plan(
+        &prior,
+        &proposed(&prior, &new_config, COMPUTED),
+        &new_config,
+    );
+    let error = plan
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .expect("a rename together with a replacement must be refused");
+    assert_eq!(diagnostic_path(error), "name");
+    assert!(
+        error.detail.contains("Apply the rename alone first"),
+        "{}",
+        error.detail
+    );
+    assert!(error.detail.contains("instance_type"), "{}", error.detail);
+
+    // With a configured capacity nothing is carried over, so the two may go together.
+    let sized = with(&new_config, &[("desired_capacity", Value::number(2))]);
+    let prior = with(&prior, &[("desired_capacity", Value::number(2))]);
+    let plan = f.plan(&prior, &proposed(&prior, &sized, COMPUTED), &sized);
+    assert_no_errors(&plan.diagnostics);
+    assert_eq!(replace_paths(&plan), vec!["instance_type"]);
+}
+
+#[test]
+fn leftovers_found_at_refresh_are_planned_away_and_none_is_a_no_op() {
+    let f = fixture();
+    let config = f.fleet_config("plan", &[]);
+    let prior = state_for(&config);
+    let plan = f.plan(&prior, &proposed(&prior, &config, COMPUTED), &config);
+    assert_no_errors(&plan.diagnostics);
+    // A state as apply leaves it (the gate defaults filled in).
+    let prior = f.value(plan.planned_state.as_ref());
+    let plan = f.plan(&prior, &proposed(&prior, &config, COMPUTED), &config);
+    assert_eq!(
+        f.value(plan.planned_state.as_ref()),
+        prior,
+        "no leftovers: no change"
+    );
+
+    let with_leftovers = with(
+        &prior,
+        &[("leftovers", Value::set(vec![Value::string("plan-g2")]))],
+    );
+    let plan = f.plan(
+        &with_leftovers,
+        &proposed(&with_leftovers, &config, COMPUTED),
+        &config,
+    );
+    assert_no_errors(&plan.diagnostics);
+    assert!(plan.requires_replace.is_empty());
+    let planned = f.value(plan.planned_state.as_ref());
+    assert_eq!(planned.get("leftovers"), Some(&Value::Null));
+    assert_eq!(planned, prior, "only the leftovers change");
 }
 
 #[test]

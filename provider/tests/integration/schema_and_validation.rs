@@ -358,3 +358,172 @@ fn set_elements_and_fractional_percentages_are_reported_at_the_attribute() {
         "{paths:?}"
     );
 }
+
+/// (path, summary, detail) of each diagnostic, for the issue #10 limit checks.
+fn errors(config: &Value) -> Vec<(String, String, String)> {
+    validate(config)
+        .iter()
+        .map(|d| (diagnostic_path(d), d.summary.clone(), d.detail.clone()))
+        .collect()
+}
+
+fn string_map(entries: impl IntoIterator<Item = (String, String)>) -> Value {
+    Value::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k, Value::string(v)))
+            .collect(),
+    )
+}
+
+/// Issue #10 item 8: the provider adds 5 tags of its own to each group, which holds 50, so a
+/// 46th user tag used to pass the plan and fail the apply with `TagLimitExceeded`; empty
+/// keys, keys over 128 and values over 256 characters passed too.
+#[test]
+fn tags_aws_cannot_hold_are_rejected_at_plan_by_path() {
+    let f = fixture();
+    let numbered = |n: usize| string_map((0..n).map(|i| (format!("k{i:02}"), "v".to_owned())));
+    let config = |tags: Value| f.fleet_config("tags", &[("tags", tags)]);
+
+    let too_many = errors(&config(numbered(46)));
+    assert_eq!(too_many.len(), 1, "{too_many:#?}");
+    assert_eq!(too_many[0].0, "tags");
+    assert_eq!(too_many[0].1, "Too many tags");
+    assert!(
+        too_many[0].2.contains("46 tags are set; at most 45 fit")
+            && too_many[0]
+                .2
+                .contains("holds 50 tags and the provider adds 5"),
+        "{too_many:#?}"
+    );
+    assert!(errors(&config(numbered(45))).is_empty());
+
+    let long_key = "k".repeat(129);
+    let bad = errors(&config(string_map([
+        (String::new(), "empty key".to_owned()),
+        (long_key.clone(), "v".to_owned()),
+        ("long-value".to_owned(), "v".repeat(257)),
+        ("k".repeat(128), "v".repeat(256)),
+        // Characters, not bytes: 128 two-byte characters are a valid key.
+        ("é".repeat(128), "ü".repeat(256)),
+    ])));
+    let at: Vec<(&str, &str)> = bad
+        .iter()
+        .map(|(p, s, _)| (p.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (r#"tags.[""]"#, "Invalid tag key"),
+            (format!("tags.[{long_key:?}]").as_str(), "Invalid tag key"),
+            (r#"tags.["long-value"]"#, "Tag value too long"),
+        ],
+        "{bad:#?}"
+    );
+    assert!(
+        bad[1].2.contains("has 129 characters; a tag key has 1–128"),
+        "{bad:#?}"
+    );
+    assert!(
+        bad[2]
+            .2
+            .contains("has 257 characters; a tag value has at most 256"),
+        "{bad:#?}"
+    );
+}
+
+/// Issue #10 item 8: user data over AWS's 16 KB (16384 bytes before base64 encoding) passed
+/// the plan. The diagnostic never shows the (sensitive) value.
+#[test]
+fn user_data_over_16_kib_is_rejected_at_plan_without_showing_it() {
+    let f = fixture();
+    let config = |text: String| f.fleet_config("userdata", &[("user_data", Value::String(text))]);
+    let secret = "s3cr3t-".repeat(2341); // 16387 bytes
+    let too_large = errors(&config(secret));
+    assert_eq!(too_large.len(), 1, "{too_large:#?}");
+    let (path, summary, detail) = &too_large[0];
+    assert_eq!(
+        (path.as_str(), summary.as_str()),
+        ("user_data", "User data too large")
+    );
+    assert!(
+        detail.contains(
+            "user_data is 16387 bytes; AWS accepts at most 16384 bytes (16 KB) before base64"
+        ),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("s3cr3t"),
+        "the value is sensitive: {detail}"
+    );
+    assert!(errors(&config("x".repeat(16384))).is_empty());
+    // Bytes, not characters: 8193 two-byte characters are 16386 bytes.
+    assert_eq!(errors(&config("é".repeat(8193))).len(), 1);
+}
+
+/// Issue #10 item 8: `grace_period = "1000000h"` was clamped to 2^31 s at apply (a
+/// difference on every plan), `timeout = "0.0001ms"` passed the "not zero" check, and
+/// sub-second durations were rounded silently.
+#[test]
+fn durations_aws_or_the_gate_cannot_hold_are_rejected_at_plan_by_path() {
+    let f = fixture();
+    let cases = [
+        (
+            "grace_period",
+            "1000000h",
+            "Duration too long",
+            "longer than 596523h14m7s (2147483647 seconds)",
+        ),
+        (
+            "grace_period",
+            "1.5s",
+            "Duration not in whole seconds",
+            "Use \"1s\" or \"2s\"",
+        ),
+        (
+            "timeout",
+            "0.0001ms",
+            "Duration not in whole seconds",
+            "Use \"1s\".",
+        ),
+        ("timeout", "0s", "Duration too short", "at least 1s"),
+        (
+            "timeout",
+            "25h",
+            "Duration too long",
+            "longer than 24h (86400 seconds)",
+        ),
+        (
+            "healthy_for",
+            "90ms",
+            "Duration not in whole seconds",
+            "the gate counts in whole seconds",
+        ),
+    ];
+    for (name, text, summary, detail) in cases {
+        let config = f.fleet_config(
+            "durations",
+            &[(
+                "health_check",
+                f.health_check(&[(name, Value::string(text))]),
+            )],
+        );
+        let found = errors(&config);
+        assert_eq!(found.len(), 1, "{name} = {text:?}: {found:#?}");
+        assert_eq!(found[0].0, format!("health_check.{name}"), "{found:#?}");
+        assert_eq!(found[0].1, summary, "{found:#?}");
+        assert!(found[0].2.contains(detail), "{name} = {text:?}: {found:#?}");
+    }
+    let fine = f.fleet_config(
+        "durations",
+        &[(
+            "health_check",
+            f.health_check(&[
+                ("grace_period", Value::string("596523h14m7s")),
+                ("timeout", Value::string("24h")),
+                ("healthy_for", Value::string("0.5m")),
+            ]),
+        )],
+    );
+    assert!(errors(&fine).is_empty(), "{:#?}", errors(&fine));
+}

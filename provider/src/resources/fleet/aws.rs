@@ -4,18 +4,16 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_autoscaling::types::{
-    AutoScalingGroup, Filter as AsgFilter, LaunchTemplateSpecification, Tag as AsgTag,
-};
+use aws_sdk_autoscaling::types::{AutoScalingGroup, LaunchTemplateSpecification, Tag as AsgTag};
 use aws_sdk_ec2::types::{
-    Filter as Ec2Filter, InstanceStateName, InstanceType,
-    LaunchTemplateIamInstanceProfileSpecificationRequest, RequestLaunchTemplateData, ResourceType,
-    Tag as Ec2Tag, TagSpecification,
+    InstanceStateName, InstanceType, LaunchTemplateIamInstanceProfileSpecificationRequest,
+    RequestLaunchTemplateData, ResourceType, Tag as Ec2Tag, TagSpecification,
 };
 use tfplugin_cty::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::gate::{self, GateFailure};
+use super::inventory::{Generation, Inventory, Rollout, inventory};
 use super::model::{FleetSpec, TAG_FINGERPRINT, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
 use crate::aws::error::aws_err;
 use crate::aws::{AwsClients, AwsError};
@@ -39,8 +37,20 @@ pub enum Failure {
         failure: GateFailure,
         rollback: Result<(), AwsError>,
     },
-    /// A scale-out did not pass the gate; capacity stays as AWS has it.
-    ScaleOutGate(GateFailure),
+    /// Terraform asked to stop before the new generation was launched: nothing was made.
+    Stopped,
+    /// A scale-out did not pass the gate and was undone (or undoing it failed too).
+    ScaleOutGate {
+        failure: GateFailure,
+        undo: Result<ScaleOutUndone, AwsError>,
+    },
+}
+
+/// What undoing a failed scale-out did.
+#[derive(Debug)]
+pub struct ScaleOutUndone {
+    pub desired: i32,
+    pub terminated: Vec<String>,
 }
 
 impl From<AwsError> for Failure {
@@ -50,10 +60,20 @@ impl From<AwsError> for Failure {
 }
 
 impl Failure {
+    /// Whether AWS holds nothing of the failed operation (so its name is free again).
+    pub fn left_nothing(&self) -> bool {
+        match self {
+            Self::Conflict(_) | Self::Stopped => true,
+            Self::Gate { rollback, .. } => rollback.is_ok(),
+            Self::Aws(_) | Self::ScaleOutGate { .. } => false,
+        }
+    }
+
     pub fn summary(&self, fleet: &str) -> String {
         match self {
             Self::Aws(_) => format!("Fleet {fleet}: AWS request failed"),
             Self::Conflict(_) => format!("Fleet {fleet}: name conflict"),
+            Self::Stopped => format!("Fleet {fleet}: interrupted before the new generation"),
             Self::Gate {
                 generation,
                 rollback: Ok(()),
@@ -68,7 +88,12 @@ impl Failure {
             } => format!(
                 "Fleet {fleet}: new generation {generation} failed its health gate; rollback incomplete"
             ),
-            Self::ScaleOutGate(_) => format!("Fleet {fleet}: scale-out failed its health gate"),
+            Self::ScaleOutGate { undo: Ok(_), .. } => {
+                format!("Fleet {fleet}: scale-out failed its health gate and was undone")
+            }
+            Self::ScaleOutGate { undo: Err(_), .. } => {
+                format!("Fleet {fleet}: scale-out failed its health gate; undoing it failed")
+            }
         }
     }
 
@@ -76,6 +101,10 @@ impl Failure {
         match self {
             Self::Aws(e) => e.to_string(),
             Self::Conflict(text) => text.clone(),
+            Self::Stopped => "Terraform was asked to stop before the new generation was \
+                              launched; nothing of it was created. The previous generation, if \
+                              any, keeps serving."
+                .to_owned(),
             Self::Gate {
                 failure, rollback, ..
             } => {
@@ -96,10 +125,39 @@ impl Failure {
                 }
                 text
             }
-            Self::ScaleOutGate(failure) => format!(
-                "{failure}\n\nThe Auto Scaling group keeps the new capacity; the next plan \
-                 shows the difference."
-            ),
+            Self::ScaleOutGate { failure, undo } => {
+                let mut text = failure.to_string();
+                match undo {
+                    Ok(undone) => {
+                        let _ = write!(
+                            text,
+                            "\n\nThe scale-out was undone: desired capacity is back at {}",
+                            undone.desired
+                        );
+                        if undone.terminated.is_empty() {
+                            text.push('.');
+                        } else {
+                            let _ = write!(
+                                text,
+                                " and the instances it launched were terminated ({}).",
+                                undone.terminated.join(", ")
+                            );
+                        }
+                        text.push_str(
+                            " State keeps the previous capacity, so the next plan proposes \
+                             the scale-out again. Fix the cause and apply again.",
+                        );
+                    }
+                    Err(e) => {
+                        let _ = write!(
+                            text,
+                            "\n\nUndoing the scale-out failed ({e}): the group may still run \
+                             the new instances. The next refresh reads its real capacity."
+                        );
+                    }
+                }
+                text
+            }
         }
     }
 }
@@ -129,165 +187,10 @@ impl Created {
             Value::string(&self.launch_template_id),
         );
         set_attr(&mut state, "desired_capacity", int(i64::from(self.desired)));
+        // A new generation starts clean: create removed every leftover it found.
+        set_attr(&mut state, "leftovers", Value::Null);
         state
     }
-}
-
-/// Where a generation stands, recorded in its `immutable:state` tag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rollout {
-    /// Created, gate not yet passed. Seen by a later apply, it is a leftover of an
-    /// interrupted rollout (provider killed, machine lost): Terraform never recorded it.
-    Gating,
-    /// Passed its gate; Terraform holds it in state (current or deposed).
-    Serving,
-}
-
-impl Rollout {
-    const TAG: &'static str = "immutable:state";
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Gating => "gating",
-            Self::Serving => "serving",
-        }
-    }
-
-    fn parse(value: Option<&str>) -> Self {
-        // Untagged groups (imported, or made before this tag existed) are treated as serving:
-        // never delete what might be in use.
-        if value == Some("gating") {
-            Self::Gating
-        } else {
-            Self::Serving
-        }
-    }
-}
-
-/// An existing generation of a fleet, found by its tags.
-#[derive(Debug, Clone)]
-#[allow(
-    clippy::struct_field_names,
-    reason = "`generation.generation` is the generation number"
-)]
-struct Generation {
-    name: String,
-    generation: i64,
-    desired: i32,
-    fingerprint: Option<String>,
-    rollout: Rollout,
-    launch_template_id: Option<String>,
-    /// Keys of the user's tags on the group (not the provider's, not AWS's), plus the
-    /// health-check tag: what an adoption may have to remove.
-    user_tag_keys: Vec<String>,
-}
-
-/// All that exists of a fleet in AWS.
-#[derive(Debug, Default)]
-struct Inventory {
-    /// Generations with an ASG, oldest first.
-    generations: Vec<Generation>,
-    /// Launch templates whose generation has no ASG: leftovers of a create that died between
-    /// the two calls, or of a group deleted by hand.
-    orphan_templates: Vec<String>,
-    newest: i64,
-}
-
-pub(super) fn tag_value<'a>(
-    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
-    key: &str,
-) -> Option<&'a str> {
-    tags.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
-}
-
-pub(super) fn asg_tags(asg: &AutoScalingGroup) -> impl Iterator<Item = (&str, &str)> {
-    asg.tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))
-}
-
-/// Finds every generation of `fleet` by its tags: ASGs and launch templates.
-async fn inventory(clients: &AwsClients, fleet: &str) -> Result<Inventory, AwsError> {
-    let groups: Vec<AutoScalingGroup> = clients
-        .autoscaling
-        .describe_auto_scaling_groups()
-        .filters(
-            AsgFilter::builder()
-                .name(format!("tag:{TAG_FLEET}"))
-                .values(fleet)
-                .build(),
-        )
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(aws_err("DescribeAutoScalingGroups"))?;
-    let mut found = Inventory::default();
-    for asg in &groups {
-        let Some(generation) =
-            tag_value(asg_tags(asg), TAG_GENERATION).and_then(|g| g.parse().ok())
-        else {
-            continue;
-        };
-        if asg.status().is_some_and(|s| s.starts_with("Delete")) {
-            found.newest = found.newest.max(generation);
-            continue;
-        }
-        found.newest = found.newest.max(generation);
-        found.generations.push(Generation {
-            name: asg.auto_scaling_group_name().unwrap_or_default().to_owned(),
-            generation,
-            desired: asg.desired_capacity().unwrap_or(0),
-            fingerprint: tag_value(asg_tags(asg), TAG_FINGERPRINT).map(str::to_owned),
-            rollout: Rollout::parse(tag_value(asg_tags(asg), Rollout::TAG)),
-            launch_template_id: asg
-                .launch_template()
-                .and_then(|t| t.launch_template_id())
-                .map(str::to_owned),
-            user_tag_keys: asg_tags(asg)
-                .map(|(k, _)| k)
-                .filter(|k| {
-                    *k == TAG_HEALTH_CHECK
-                        || !(k.starts_with("immutable:") || k.starts_with("aws:"))
-                })
-                .map(str::to_owned)
-                .collect(),
-        });
-    }
-    found.generations.sort_by_key(|g| g.generation);
-    let templates = clients
-        .ec2
-        .describe_launch_templates()
-        .filters(
-            Ec2Filter::builder()
-                .name(format!("tag:{TAG_FLEET}"))
-                .values(fleet)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(aws_err("DescribeLaunchTemplates"))?;
-    for lt in templates.launch_templates() {
-        let tags = lt
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))));
-        let Some(generation) = tag_value(tags, TAG_GENERATION).and_then(|g| g.parse::<i64>().ok())
-        else {
-            continue;
-        };
-        found.newest = found.newest.max(generation);
-        let id = lt.launch_template_id().unwrap_or_default();
-        let used = found
-            .generations
-            .iter()
-            .any(|g| g.generation == generation || g.launch_template_id.as_deref() == Some(id));
-        if !used && !id.is_empty() {
-            found.orphan_templates.push(id.to_owned());
-        }
-    }
-    Ok(found)
 }
 
 fn generation_name(fleet: &str, generation: i64) -> String {
@@ -299,32 +202,102 @@ async fn remove_leftovers(
     clients: &AwsClients,
     found: &Inventory,
     keep: Option<&str>,
+    stop: &CancellationToken,
 ) -> Result<(), AwsError> {
     for g in &found.generations {
         if g.rollout == Rollout::Gating && Some(g.name.as_str()) != keep {
             tracing::warn!(asg = %g.name, "removing generation {} left over by an interrupted rollout", g.generation);
-            delete_generation(
-                clients,
-                &g.name,
-                g.launch_template_id.as_deref(),
-                &CancellationToken::new(),
-            )
-            .await?;
+            delete_generation(clients, &g.name, g.launch_template_id.as_deref(), stop).await?;
         }
     }
-    for id in &found.orphan_templates {
-        tracing::warn!(launch_template = %id, "removing launch template left over by an interrupted rollout");
-        delete_launch_template(clients, id).await?;
+    for template in &found.orphan_templates {
+        tracing::warn!(launch_template = %template.name, "removing launch template left over by an interrupted rollout");
+        delete_launch_template(clients, &template.id).await?;
     }
     Ok(())
 }
 
 /// Removes what interrupted rollouts of `fleet` left behind (generations that never passed
 /// their gate, launch templates without a group). Run after a delete, so a fleet destroyed
-/// after a crashed rollout leaves nothing in AWS either.
-pub async fn remove_fleet_leftovers(clients: &AwsClients, fleet: &str) -> Result<(), AwsError> {
+/// after a crashed rollout leaves nothing in AWS either, and by the update that a refresh
+/// planned when it found leftovers.
+///
+/// After the delete of generation `deleted`, serving generations *older* than it go too: the
+/// fleet name is unique in the account and region, so they are strays (left by `terraform
+/// state rm`, say), and every refresh warned about them. Newer ones stay: in a replacement
+/// the new generation is newer than the one Terraform deletes.
+pub async fn remove_fleet_leftovers(
+    clients: &AwsClients,
+    fleet: &str,
+    deleted: Option<i64>,
+) -> Result<(), AwsError> {
     let found = inventory(clients, fleet).await?;
-    remove_leftovers(clients, &found, None).await
+    remove_leftovers(clients, &found, None, &CancellationToken::new()).await?;
+    let Some(deleted) = deleted else {
+        return Ok(());
+    };
+    for stray in found
+        .generations
+        .iter()
+        .filter(|g| g.rollout == Rollout::Serving && g.generation < deleted)
+    {
+        tracing::warn!(asg = %stray.name, "removing older serving generation {} of fleet {fleet}: not held by Terraform", stray.generation);
+        // Generation 0 is a group imported from outside: its template may be shared.
+        let template = (stray.generation > 0)
+            .then_some(stray.launch_template_id.as_deref())
+            .flatten();
+        delete_generation(clients, &stray.name, template, &CancellationToken::new()).await?;
+    }
+    Ok(())
+}
+
+/// Why two resources must not share a fleet name, and the fix.
+pub fn duplicate_name_detail(fleet: &str) -> String {
+    format!(
+        "Another immutable_fleet in this configuration creates a fleet named {fleet:?} in the \
+         same apply. Fleet names must be unique in an account and region: the provider finds a \
+         fleet's generations by its name. With count or for_each, include count.index or \
+         each.key in the name, e.g. name = \"{fleet}-${{count.index}}\" or \
+         name = \"{fleet}-${{each.key}}\"."
+    )
+}
+
+/// Renames the fleet of the generation in `prior` to `new_name`: its tags only, the group and
+/// its instances stay as they are. Refused when `new_name` already has generations.
+pub async fn rename(clients: &AwsClients, prior: &Value, new_name: &str) -> Result<(), Failure> {
+    let asg_name = prior.string("id").unwrap_or_default();
+    let taken = inventory(clients, new_name).await?;
+    if let Some(other) = taken.generations.first() {
+        return Err(Failure::Conflict(format!(
+            "Cannot rename fleet {:?} to {new_name:?}: Auto Scaling group {} (generation {} of \
+             fleet {new_name:?}, in {}) already carries that name. Fleet names must be unique \
+             in an account and region; choose another name or remove that fleet first.",
+            prior.string("name").unwrap_or_default(),
+            other.name,
+            other.generation,
+            clients.region
+        )));
+    }
+    tracing::info!(
+        asg = asg_name,
+        fleet = new_name,
+        "renaming fleet (tags only)"
+    );
+    put_tags(clients, vec![group_tag(asg_name, TAG_FLEET, new_name)]).await?;
+    // An imported group's launch template is the user's and carries no fleet tag.
+    if prior.int("generation").is_some_and(|g| g > 0)
+        && let Some(template) = prior.string("launch_template_id")
+    {
+        clients
+            .ec2
+            .create_tags()
+            .resources(template)
+            .tags(Ec2Tag::builder().key(TAG_FLEET).value(new_name).build())
+            .send()
+            .await
+            .map_err(aws_err("CreateTags"))?;
+    }
+    Ok(())
 }
 
 /// Creates the next generation of `spec` and holds it to the health gate. On failure the
@@ -339,14 +312,17 @@ pub async fn create_generation(
     stop: &CancellationToken,
 ) -> Result<Created, Failure> {
     let started_at = SystemTime::now();
-    let found = inventory(clients, &spec.name).await?;
+    let found = tokio::select! {
+        () = stop.cancelled() => return Err(Failure::Stopped),
+        found = inventory(clients, &spec.name) => found?,
+    };
     let fingerprint = spec.fingerprint();
     let adoptable = found.generations.iter().rev().find(|g| {
         g.rollout == Rollout::Gating
             && g.fingerprint.as_deref() == Some(fingerprint.as_str())
             && g.launch_template_id.is_some()
     });
-    remove_leftovers(clients, &found, adoptable.map(|g| g.name.as_str())).await?;
+    remove_leftovers(clients, &found, adoptable.map(|g| g.name.as_str()), stop).await?;
     // The timeout is the new generation's: removing leftovers (which may drain target
     // groups for minutes) must not eat into it.
     let started = Instant::now();
@@ -363,6 +339,11 @@ pub async fn create_generation(
             .clamp(spec.min_size, spec.max_size.max(spec.min_size))
     });
 
+    // Launching is two quick calls, never interrupted halfway; after it the gate answers a
+    // Stop with a rollback.
+    if stop.is_cancelled() {
+        return Err(Failure::Stopped);
+    }
     let (name, generation, template_id) = match adoptable {
         Some(leftover) => adopt(clients, spec, leftover, desired).await?,
         None => launch(clients, spec, found.newest + 1, &fingerprint, desired).await?,
@@ -474,7 +455,20 @@ async fn launch(
         )));
     }
     tracing::info!(fleet = %spec.name, generation, desired, "creating new fleet generation {name}");
-    let template_id = create_launch_template(clients, spec, &name, generation, fingerprint).await?;
+    let template_id =
+        match create_launch_template(clients, spec, &name, generation, fingerprint).await {
+            Ok(id) => id,
+            // Another create of the same fleet name took this generation number first: only a
+            // second resource with the same name does that (the state lock keeps other applies
+            // out, and a provider process creates each resource once).
+            Err(e) if e.code.contains("AlreadyExists") => {
+                return Err(Failure::Conflict(format!(
+                    "Launch template {name} already exists: {}",
+                    duplicate_name_detail(&spec.name)
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
     if let Err(e) = create_group(
         clients,
         spec,
@@ -572,10 +566,12 @@ async fn create_launch_template(
     out.launch_template()
         .and_then(|lt| lt.launch_template_id())
         .map(str::to_owned)
-        .ok_or_else(|| AwsError {
-            operation: "CreateLaunchTemplate",
-            code: "IncompleteResponse".into(),
-            message: "the response carried no launch template ID".into(),
+        .ok_or_else(|| {
+            AwsError::other(
+                "CreateLaunchTemplate",
+                "IncompleteResponse",
+                "the response carried no launch template ID",
+            )
         })
 }
 
@@ -732,6 +728,9 @@ pub async fn update_in_place(
 ) -> Result<i32, Failure> {
     let started = Instant::now();
     let started_at = SystemTime::now();
+    // What a failed scale-out goes back to: the sizes before, and the instances that were
+    // already running (the ones it may terminate are the others).
+    let before = describe_group(clients, asg_name).await?;
     clients
         .autoscaling
         .update_auto_scaling_group()
@@ -771,9 +770,9 @@ pub async fn update_in_place(
         .await?
         .and_then(|g| g.desired_capacity())
         .unwrap_or(spec.min_size);
-    let before = prior.int("desired_capacity").unwrap_or(0);
-    if i64::from(desired) > before {
-        gate::Gate::new(
+    let desired_before = prior.int("desired_capacity").unwrap_or(0);
+    if i64::from(desired) > desired_before {
+        let gated = gate::Gate::new(
             clients,
             &spec.name,
             asg_name,
@@ -783,10 +782,87 @@ pub async fn update_in_place(
         )
         .started(started, started_at)
         .wait(stop)
-        .await
-        .map_err(Failure::ScaleOutGate)?;
+        .await;
+        if let Err(failure) = gated {
+            tracing::warn!(fleet = %spec.name, "scale-out of {asg_name} failed its gate: undoing it");
+            let undo = undo_scale_out(clients, asg_name, before.as_ref()).await;
+            return Err(Failure::ScaleOutGate { failure, undo });
+        }
     }
     Ok(desired)
+}
+
+/// Puts a group whose scale-out failed back where it was: the instances launched since
+/// `before` are terminated (decrementing the desired capacity, so no others are picked), then
+/// the sizes are set back exactly.
+async fn undo_scale_out(
+    clients: &AwsClients,
+    asg_name: &str,
+    before: Option<&AutoScalingGroup>,
+) -> Result<ScaleOutUndone, AwsError> {
+    let Some(before) = before else {
+        return Err(AwsError::other(
+            "DescribeAutoScalingGroups",
+            "NotFound",
+            format!("{asg_name} was not found before the scale-out"),
+        ));
+    };
+    let (min, max, desired) = (
+        before.min_size().unwrap_or(0),
+        before.max_size().unwrap_or(0),
+        before.desired_capacity().unwrap_or(0),
+    );
+    let running_before: Vec<&str> = before
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id())
+        .collect();
+    // Lower the minimum first: terminating with a decrement may not go below it.
+    clients
+        .autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(asg_name)
+        .min_size(min)
+        .send()
+        .await
+        .map_err(aws_err("UpdateAutoScalingGroup"))?;
+    let now = describe_group(clients, asg_name).await?;
+    let launched: Vec<String> = now
+        .iter()
+        .flat_map(AutoScalingGroup::instances)
+        .filter_map(|i| i.instance_id())
+        .filter(|id| !running_before.contains(id))
+        .map(str::to_owned)
+        .collect();
+    for id in &launched {
+        if let Err(e) = clients
+            .autoscaling
+            .terminate_instance_in_auto_scaling_group()
+            .instance_id(id)
+            .should_decrement_desired_capacity(true)
+            .send()
+            .await
+        {
+            let e = AwsError::new("TerminateInstanceInAutoScalingGroup", &e);
+            if !e.is_not_found() {
+                return Err(e);
+            }
+        }
+    }
+    clients
+        .autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(asg_name)
+        .min_size(min)
+        .max_size(max)
+        .desired_capacity(desired)
+        .send()
+        .await
+        .map_err(aws_err("UpdateAutoScalingGroup"))?;
+    Ok(ScaleOutUndone {
+        desired,
+        terminated: launched,
+    })
 }
 
 /// Deletes a generation: detach from target groups, delete the ASG and wait until it and
@@ -1003,32 +1079,40 @@ where
 {
     let mut backoff = gate::Backoff::new();
     let started = Instant::now();
+    let stopped = || {
+        AwsError::other(
+            "Wait",
+            "Stopped",
+            format!("interrupted while waiting for {subject}: {what}"),
+        )
+    };
     loop {
-        if done().await? {
+        // Stop abandons a poll in flight too, not only the sleep between polls: a call to an
+        // endpoint that does not answer must not hold Ctrl-C up until its timeout.
+        let polled = tokio::select! {
+            biased;
+            () = stop.cancelled() => return Err(stopped()),
+            polled = done() => polled,
+        };
+        if polled? {
             return Ok(());
         }
         if Instant::now() >= deadline {
-            return Err(AwsError {
-                operation: "Wait",
-                code: "Timeout".into(),
-                message: format!(
+            return Err(AwsError::other(
+                "Wait",
+                "Timeout",
+                format!(
                     "gave up waiting for {subject}: {what} after {}s",
                     started.elapsed().as_secs()
                 ),
-            });
+            ));
         }
         tracing::info!(
             "{subject}: waiting for {what} ({}s)",
             started.elapsed().as_secs()
         );
         tokio::select! {
-            () = stop.cancelled() => {
-                return Err(AwsError {
-                    operation: "Wait",
-                    code: "Stopped".into(),
-                    message: format!("interrupted while waiting for {subject}: {what}"),
-                });
-            }
+            () = stop.cancelled() => return Err(stopped()),
             () = tokio::time::sleep(backoff.next_delay()) => {}
         }
     }

@@ -267,17 +267,35 @@ impl<'a> Gate<'a> {
         // adds up to a bake.
         let mut healthy_since: HashMap<String, Instant> = HashMap::new();
         let mut last: Option<Observation> = None;
-        let target_groups = match self.target_groups().await {
+        // Stop abandons a call in flight, not only the sleep between polls: a call to an
+        // endpoint that does not answer must not hold Ctrl-C up until its timeout. The caller
+        // rolls back with a token of its own.
+        macro_rules! unless_stopped {
+            ($call:expr) => {
+                tokio::select! {
+                    biased;
+                    () = stop.cancelled() => {
+                        return Err(self.failure_while_baking(
+                            GateReason::Stopped,
+                            last.as_ref(),
+                            &healthy_since,
+                        ));
+                    }
+                    result = $call => result,
+                }
+            };
+        }
+        let target_groups = match unless_stopped!(self.target_groups()) {
             Ok(tgs) => tgs,
             Err(e) => return Err(self.failure(GateReason::Aws(e), None)),
         };
         loop {
-            let group = match describe_group(self.clients, self.asg_name).await {
+            let group = match unless_stopped!(describe_group(self.clients, self.asg_name)) {
                 Ok(Some(g)) => g,
                 Ok(None) => return Err(self.failure(GateReason::GroupVanished, last.as_ref())),
                 Err(e) => return Err(self.failure(GateReason::Aws(e), last.as_ref())),
             };
-            let seen = match self.observe(&group, &target_groups).await {
+            let seen = match unless_stopped!(self.observe(&group, &target_groups)) {
                 Ok(seen) => seen,
                 Err(e) => return Err(self.failure(GateReason::Aws(e), last.as_ref())),
             };
@@ -312,7 +330,7 @@ impl<'a> Gate<'a> {
                 let launching = usize::try_from(self.desired).unwrap_or(0) > seen.instances
                     || seen.not_in_service > 0;
                 if launching {
-                    match self.failed_scaling_activity().await {
+                    match unless_stopped!(self.failed_scaling_activity()) {
                         Ok(Some(message)) => {
                             return Err(self
                                 .failure(GateReason::ScalingActivityFailed(message), Some(&seen)));

@@ -18,6 +18,36 @@ pub const TAG_FINGERPRINT: &str = "immutable:fingerprint";
 /// The configured gate settings, so `terraform import` can rebuild the `health_check` block.
 pub const TAG_HEALTH_CHECK: &str = "immutable:health-check";
 
+/// What AWS (or the gate) can hold, checked at plan time so that a value that would fail or
+/// be silently changed at apply is an error at the attribute instead. Each names its source.
+pub mod limits {
+    use std::time::Duration;
+
+    /// Tags per Auto Scaling group (Amazon EC2 Auto Scaling User Guide, "Tag Auto Scaling
+    /// groups and instances": 50 tags per group; `TagLimitExceeded` beyond).
+    pub const GROUP_TAGS: usize = 50;
+    /// Tags the provider puts on every generation's group: `immutable:fleet`,
+    /// `immutable:generation`, `immutable:fingerprint`, `immutable:state` and
+    /// `immutable:health-check` (see `aws::group_tags`).
+    pub const PROVIDER_TAGS: usize = 5;
+    /// User tags that fit next to the provider's own.
+    pub const USER_TAGS: usize = GROUP_TAGS - PROVIDER_TAGS;
+    /// Tag key length in characters (Auto Scaling API `Tag.Key`: 1–128).
+    pub const TAG_KEY_CHARS: usize = 128;
+    /// Tag value length in characters (Auto Scaling API `Tag.Value`: 0–256).
+    pub const TAG_VALUE_CHARS: usize = 256;
+    /// User data in bytes before base64 encoding (Amazon EC2 User Guide, "Work with instance
+    /// user data": 16 KB in raw form; the launch template's base64 text is then at most
+    /// ceil(16384 / 3) × 4 = 21848 characters).
+    pub const USER_DATA_BYTES: usize = 16 * 1024;
+    /// The ASG's `HealthCheckGracePeriod` is a 32-bit integer of seconds, with no smaller
+    /// documented maximum: 2147483647 s (596523h14m7s).
+    pub const GRACE_PERIOD: Duration = Duration::from_secs(2_147_483_647);
+    /// Longest gate: a day. Terraform holds the state lock while a gate waits, and a gate that
+    /// needs longer is a rollout procedure, not a health check.
+    pub const GATE_TIMEOUT: Duration = Duration::from_hours(24);
+}
+
 /// Everything a generation is built from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FleetSpec {

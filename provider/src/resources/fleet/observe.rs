@@ -9,9 +9,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_autoscaling::types::LaunchTemplateSpecification;
 use tfplugin_cty::Value;
 
-use super::aws::{asg_tags, tag_value};
+use super::inventory::{asg_tags, tag_value};
 use super::model::{HealthCheck, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
 use crate::aws::{AwsClients, AwsError};
 use crate::framework::duration;
@@ -104,13 +105,17 @@ pub async fn observe(
         template_version: spec.as_ref().and_then(|s| s.version()).map(str::to_owned),
         baked_unchanged: false,
     };
-    let unchanged_reference = spec.as_ref().is_some_and(|s| {
-        recorded_template.is_some()
-            && s.launch_template_id() == recorded_template
-            && s.version() == Some(GENERATION_TEMPLATE_VERSION)
-    });
-    if unchanged_reference {
-        observed.baked_unchanged = true;
+    if let Some(template) = unchanged_reference(spec.as_ref(), recorded_template) {
+        // The version cannot have changed, but the template can be gone (deleted out of
+        // band): then the group cannot launch, and reading it as "no image" makes the plan
+        // propose the replacement that restores it.
+        observed.baked_unchanged = template_exists(clients, template).await?;
+        if !observed.baked_unchanged {
+            tracing::warn!(
+                asg = asg_name,
+                "launch template {template} no longer exists"
+            );
+        }
         return Ok(Some(observed));
     }
     if let Some(spec) = spec {
@@ -155,6 +160,42 @@ pub async fn observe(
     Ok(Some(observed))
 }
 
+/// The recorded template, when the group still launches from its version 1 as created.
+fn unchanged_reference<'a>(
+    spec: Option<&LaunchTemplateSpecification>,
+    recorded: Option<&'a str>,
+) -> Option<&'a str> {
+    let recorded = recorded?;
+    let spec = spec?;
+    (spec.launch_template_id() == Some(recorded)
+        && spec.version() == Some(GENERATION_TEMPLATE_VERSION))
+    .then_some(recorded)
+}
+
+/// Whether launch template `id` exists: from the process's listing of the fleets' templates
+/// when it has it, else read directly (a template missing from the listing may be untagged,
+/// as an imported group's is).
+async fn template_exists(clients: &AwsClients, id: &str) -> Result<bool, AwsError> {
+    if let Some(templates) = clients.templates.tagged().await
+        && templates.iter().any(|t| t.launch_template_id() == Some(id))
+    {
+        return Ok(true);
+    }
+    match clients
+        .ec2
+        .describe_launch_templates()
+        .launch_template_ids(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(!out.launch_templates().is_empty()),
+        Err(e) => {
+            let e = AwsError::new("DescribeLaunchTemplates", &e);
+            if e.is_not_found() { Ok(false) } else { Err(e) }
+        }
+    }
+}
+
 fn set_or_null(items: &[String], prior: &Value) -> Value {
     if items.is_empty() && prior.is_null() {
         Value::Null
@@ -167,6 +208,11 @@ impl Observed {
     /// Whether the group carries the fleet tags the provider puts on its generations.
     pub fn is_fleet_generation(&self) -> bool {
         self.fleet_tag.is_some()
+    }
+
+    /// The fleet the group is a generation of, by its tag.
+    pub fn fleet_name(&self) -> Option<&str> {
+        self.fleet_tag.as_deref()
     }
 
     /// Why this group cannot be imported as a fleet, if it cannot: what it launches from must
@@ -285,6 +331,34 @@ impl Observed {
     /// A whole state rebuilt from AWS, for `terraform import`.
     pub fn imported(&self) -> Value {
         let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::String);
+        // A group this provider did not create (generation 0, adopted or not yet) has no
+        // record of gate settings. Its health check type and grace period go into the block
+        // (the gate's defaults for the rest), so that configuration generated from the import
+        // (`-generate-config-out`) keeps them: no block would mean EC2 and 30s from the first
+        // rollout on.
+        let foreign_health_check = match (self.generation_tag, &self.health_check_type) {
+            (None | Some(0), Some(kind)) => {
+                let defaults = HealthCheck::default();
+                let grace = u64::try_from(self.grace_period.unwrap_or(0).max(0)).unwrap_or(0);
+                Value::object([
+                    ("type", Value::string(kind)),
+                    (
+                        "grace_period",
+                        Value::String(duration::format(Duration::from_secs(grace))),
+                    ),
+                    ("timeout", Value::String(duration::format(defaults.timeout))),
+                    (
+                        "healthy_for",
+                        Value::String(duration::format(defaults.healthy_for)),
+                    ),
+                    (
+                        "min_healthy_percent",
+                        int(i64::from(defaults.min_healthy_percent)),
+                    ),
+                ])
+            }
+            _ => Value::Null,
+        };
         let optional_set = |items: &[String]| {
             if items.is_empty() {
                 Value::Null
@@ -323,12 +397,13 @@ impl Observed {
             ("generation", int(self.generation_tag.unwrap_or(0))),
             ("autoscaling_group_name", Value::string(&self.asg_name)),
             ("launch_template_id", text(&self.launch_template_id)),
+            ("leftovers", Value::Null),
             (
                 "health_check",
                 self.health_check_tag
                     .as_deref()
                     .and_then(HealthCheck::block_from_tag)
-                    .unwrap_or(Value::Null),
+                    .unwrap_or(foreign_health_check),
             ),
         ])
     }
@@ -379,7 +454,17 @@ mod tests {
         let state = observed.imported();
         assert_eq!(state.string("name"), Some("web"));
         assert_eq!(state.int("generation"), Some(0));
-        assert!(state.attr("health_check").is_null());
+        // The group's own health check, so generated configuration keeps it (issue #10).
+        assert_eq!(
+            state.attr("health_check"),
+            &Value::object([
+                ("type", Value::string("EC2")),
+                ("grace_period", Value::string("5m")),
+                ("timeout", Value::string("10m")),
+                ("healthy_for", Value::string("0s")),
+                ("min_healthy_percent", int(100)),
+            ])
+        );
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Configuration checks that run at `terraform validate`/`plan` time, each reported at the
 //! attribute that is wrong. Values unknown until apply are skipped, never guessed.
 
+use std::time::Duration;
+
 use tfplugin_cty::Value;
 
 use super::at;
+use super::model::limits;
 use crate::framework::Diagnostics;
 use crate::framework::duration;
 use crate::framework::value::ObjectExt;
@@ -19,7 +22,75 @@ pub fn config(config: &Value, d: &mut Diagnostics) {
     subnets(config, d);
     capacity(config, d);
     tags(config, d);
+    user_data(config, d);
     health_check(config, d);
+}
+
+/// Tags AWS can hold next to the provider's own: at most [`limits::USER_TAGS`], keys of 1–128
+/// and values of at most 256 characters. Beyond, the first apply fails with
+/// `TagLimitExceeded` or a validation error after the plan was accepted.
+fn tag_limits(tags: &std::collections::BTreeMap<String, Value>, d: &mut Diagnostics) {
+    if tags.len() > limits::USER_TAGS {
+        d.attribute_error(
+            at("tags"),
+            "Too many tags",
+            format!(
+                "{} tags are set; at most {} fit. An Auto Scaling group holds {} tags and the \
+                 provider adds {} of its own (`immutable:fleet`, `immutable:generation`, \
+                 `immutable:fingerprint`, `immutable:state`, `immutable:health-check`).",
+                tags.len(),
+                limits::USER_TAGS,
+                limits::GROUP_TAGS,
+                limits::PROVIDER_TAGS
+            ),
+        );
+    }
+    for (key, value) in tags {
+        let key_chars = key.chars().count();
+        if key_chars == 0 || key_chars > limits::TAG_KEY_CHARS {
+            d.attribute_error(
+                at("tags").key(key),
+                "Invalid tag key",
+                format!(
+                    "{key:?} has {key_chars} characters; a tag key has 1–{} (AWS limit).",
+                    limits::TAG_KEY_CHARS
+                ),
+            );
+        }
+        if let Some(value) = value.as_str() {
+            let value_chars = value.chars().count();
+            if value_chars > limits::TAG_VALUE_CHARS {
+                d.attribute_error(
+                    at("tags").key(key),
+                    "Tag value too long",
+                    format!(
+                        "The value of tag {key:?} has {value_chars} characters; a tag value has \
+                         at most {} (AWS limit).",
+                        limits::TAG_VALUE_CHARS
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// User data is limited to 16 KB before base64 encoding. Sensitive: the value is never shown.
+fn user_data(config: &Value, d: &mut Diagnostics) {
+    let Some(text) = config.string("user_data") else {
+        return;
+    };
+    if text.len() > limits::USER_DATA_BYTES {
+        d.attribute_error(
+            at("user_data"),
+            "User data too large",
+            format!(
+                "user_data is {} bytes; AWS accepts at most {} bytes (16 KB) before base64 \
+                 encoding. Move the bulk to the image or fetch it at boot (e.g. from S3).",
+                text.len(),
+                limits::USER_DATA_BYTES
+            ),
+        );
+    }
 }
 
 /// Tag keys the provider owns (`immutable:`) or AWS reserves (`aws:`). A user tag under
@@ -29,6 +100,7 @@ fn tags(config: &Value, d: &mut Diagnostics) {
     let Value::Map(tags) = config.attr("tags") else {
         return;
     };
+    tag_limits(tags, d);
     for key in tags.keys() {
         // AWS rejects `aws:` in any case; refresh filters `immutable:` as written.
         let reserved = if key.starts_with("immutable:") {
@@ -196,6 +268,99 @@ fn capacity(config: &Value, d: &mut Diagnostics) {
     }
 }
 
+/// What a `health_check` duration may be: whole seconds (the ASG holds the grace period as
+/// an integer of seconds, and the gate counts in seconds), within `min..=max`.
+struct DurationBounds {
+    name: &'static str,
+    min: Duration,
+    max: Duration,
+    /// Why the value must be whole seconds.
+    whole_seconds: &'static str,
+    /// Why the maximum is what it is.
+    max_reason: &'static str,
+}
+
+const DURATIONS: [DurationBounds; 3] = [
+    DurationBounds {
+        name: "grace_period",
+        min: Duration::ZERO,
+        max: limits::GRACE_PERIOD,
+        whole_seconds: "the ASG's HealthCheckGracePeriod is a whole number of seconds, so \
+                        AWS would silently hold a truncated value",
+        max_reason: "the ASG's HealthCheckGracePeriod is a 32-bit number of seconds",
+    },
+    DurationBounds {
+        name: "timeout",
+        min: Duration::from_secs(1),
+        max: limits::GATE_TIMEOUT,
+        whole_seconds: "the gate counts in whole seconds",
+        max_reason: "Terraform holds the state lock while a gate waits",
+    },
+    DurationBounds {
+        name: "healthy_for",
+        min: Duration::ZERO,
+        max: limits::GATE_TIMEOUT,
+        whole_seconds: "the gate counts in whole seconds",
+        max_reason: "it must be shorter than timeout, at most 24h",
+    },
+];
+
+impl DurationBounds {
+    fn check(&self, text: &str, d: &mut Diagnostics) {
+        let path = at("health_check").attr(self.name);
+        let name = self.name;
+        let value = match duration::parse(text) {
+            Ok(value) => value,
+            Err(e) => {
+                d.attribute_error(path, "Invalid duration", e);
+                return;
+            }
+        };
+        if value > self.max {
+            d.attribute_error(
+                path,
+                "Duration too long",
+                format!(
+                    "{name} = {text:?} is longer than {} ({} seconds): {}.",
+                    duration::format(self.max),
+                    self.max.as_secs(),
+                    self.max_reason
+                ),
+            );
+        } else if value.subsec_nanos() != 0 {
+            let down = Duration::from_secs(value.as_secs());
+            let up = down + Duration::from_secs(1);
+            let choices = if down < self.min {
+                format!("\"{}\"", duration::format(up))
+            } else {
+                format!(
+                    "\"{}\" or \"{}\"",
+                    duration::format(down),
+                    duration::format(up)
+                )
+            };
+            d.attribute_error(
+                path,
+                "Duration not in whole seconds",
+                format!(
+                    "{name} = {text:?} has a fraction of a second; {}. Use {choices}.",
+                    self.whole_seconds
+                ),
+            );
+        } else if value < self.min {
+            d.attribute_error(
+                path,
+                "Duration too short",
+                format!(
+                    "{name} = {text:?}: it must be at least {}; a zero {name} would fail every \
+                     gate. Use e.g. \"10m\".",
+                    duration::format(self.min)
+                ),
+            );
+        }
+    }
+}
+
 fn health_check(config: &Value, d: &mut Diagnostics) {
     let block = config.attr("health_check");
     if block.is_null() || block.is_unknown() {
@@ -223,21 +388,10 @@ fn health_check(config: &Value, d: &mut Diagnostics) {
             );
         }
     }
-    for name in ["grace_period", "timeout", "healthy_for"] {
-        if let Some(text) = block.string(name)
-            && let Err(e) = duration::parse(text)
-        {
-            d.attribute_error(path.attr(name), "Invalid duration", e);
+    for bounds in DURATIONS {
+        if let Some(text) = block.string(bounds.name) {
+            bounds.check(text, d);
         }
-    }
-    if let Some(text) = block.string("timeout")
-        && duration::parse(text).is_ok_and(|t| t.is_zero())
-    {
-        d.attribute_error(
-            path.attr("timeout"),
-            "Invalid timeout",
-            "A zero timeout would fail every gate; use e.g. \"10m\".",
-        );
     }
     // The timeout counts from the launch, so a bake window as long as the timeout can never
     // complete. Unset attributes take their schema defaults (10m, 0s).
@@ -283,6 +437,71 @@ fn health_check(config: &Value, d: &mut Diagnostics) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (summary, detail) of every diagnostic `health_check.<name> = text` gets.
+    fn duration_errors(name: &str, text: &str) -> Vec<(String, String)> {
+        let mut d = Diagnostics::new();
+        for bounds in DURATIONS.iter().filter(|b| b.name == name) {
+            bounds.check(text, &mut d);
+        }
+        d.iter()
+            .map(|e| (e.summary.clone(), e.detail.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_grace_period_aws_cannot_hold_is_an_error() {
+        let too_long = duration_errors("grace_period", "1000000h");
+        assert_eq!(too_long.len(), 1, "{too_long:?}");
+        assert_eq!(too_long[0].0, "Duration too long");
+        assert!(
+            too_long[0].1.contains("596523h14m7s (2147483647 seconds)"),
+            "{too_long:?}"
+        );
+        assert!(duration_errors("grace_period", "596523h14m7s").is_empty());
+        assert_eq!(
+            duration_errors("grace_period", "596523h14m8s")[0].0,
+            "Duration too long"
+        );
+        let fraction = duration_errors("grace_period", "1.5s");
+        assert_eq!(fraction[0].0, "Duration not in whole seconds");
+        assert!(
+            fraction[0].1.contains("Use \"1s\" or \"2s\""),
+            "{fraction:?}"
+        );
+        assert!(duration_errors("grace_period", "0s").is_empty());
+        assert!(duration_errors("grace_period", "0.5m").is_empty());
+        assert_eq!(
+            limits::GRACE_PERIOD.as_secs(),
+            u64::try_from(i32::MAX).unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn a_timeout_below_one_second_or_over_a_day_is_an_error() {
+        for tiny in ["0.0001ms", "1ns", "500ms"] {
+            let errors = duration_errors("timeout", tiny);
+            assert_eq!(errors.len(), 1, "{tiny}: {errors:?}");
+            assert!(
+                errors[0].1.contains("Use \"1s\"."),
+                "{tiny}: suggests the next whole second: {errors:?}"
+            );
+        }
+        assert_eq!(duration_errors("timeout", "0s")[0].0, "Duration too short");
+        assert_eq!(
+            duration_errors("timeout", "24h1s")[0].0,
+            "Duration too long"
+        );
+        for fine in ["1s", "10m", "24h", "0.1h"] {
+            assert!(duration_errors("timeout", fine).is_empty(), "{fine}");
+        }
+        assert_eq!(
+            duration_errors("healthy_for", "90ms")[0].0,
+            "Duration not in whole seconds"
+        );
+        assert!(duration_errors("healthy_for", "0s").is_empty());
+        assert_eq!(duration_errors("timeout", "ten")[0].0, "Invalid duration");
+    }
 
     #[test]
     fn image_id_shapes() {

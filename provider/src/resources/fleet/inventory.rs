@@ -1,0 +1,340 @@
+//! What exists of a fleet in AWS, found by the `immutable:fleet` tag on every generation's
+//! Auto Scaling group and launch template: the generations, which of them serve, and what
+//! interrupted rollouts left behind.
+
+use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter as AsgFilter};
+use aws_sdk_ec2::types::{Filter as Ec2Filter, LaunchTemplate};
+
+use super::model::{TAG_FINGERPRINT, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
+use crate::aws::error::aws_err;
+use crate::aws::{AwsClients, AwsError};
+
+/// Where a generation stands, recorded in its `immutable:state` tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollout {
+    /// Created, gate not yet passed. Seen by a later apply, it is a leftover of an
+    /// interrupted rollout (provider killed, machine lost): Terraform never recorded it.
+    Gating,
+    /// Passed its gate; Terraform holds it in state (current or deposed).
+    Serving,
+}
+
+impl Rollout {
+    pub const TAG: &'static str = "immutable:state";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gating => "gating",
+            Self::Serving => "serving",
+        }
+    }
+
+    fn parse(value: Option<&str>) -> Self {
+        // Untagged groups (imported, or made before this tag existed) are treated as serving:
+        // never delete what might be in use.
+        if value == Some("gating") {
+            Self::Gating
+        } else {
+            Self::Serving
+        }
+    }
+}
+
+/// An existing generation of a fleet, found by its tags.
+#[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_field_names,
+    reason = "`generation.generation` is the generation number"
+)]
+pub struct Generation {
+    pub name: String,
+    pub generation: i64,
+    pub desired: i32,
+    pub fingerprint: Option<String>,
+    pub rollout: Rollout,
+    pub launch_template_id: Option<String>,
+    /// Keys of the user's tags on the group (not the provider's, not AWS's), plus the
+    /// health-check tag: what an adoption may have to remove.
+    pub user_tag_keys: Vec<String>,
+}
+
+/// A launch template of the fleet whose generation has no Auto Scaling group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrphanTemplate {
+    pub id: String,
+    pub name: String,
+}
+
+/// All that exists of a fleet in AWS.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Generations with an ASG, oldest first.
+    pub generations: Vec<Generation>,
+    /// Launch templates whose generation has no ASG: leftovers of a create that died between
+    /// the two calls, or of a group deleted by hand.
+    pub orphan_templates: Vec<OrphanTemplate>,
+    /// The highest generation number in use, also by groups being deleted.
+    pub newest: i64,
+}
+
+pub fn tag_value<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    key: &str,
+) -> Option<&'a str> {
+    tags.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+pub fn asg_tags(asg: &AutoScalingGroup) -> impl Iterator<Item = (&str, &str)> {
+    asg.tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))
+}
+
+fn template_tags(lt: &LaunchTemplate) -> impl Iterator<Item = (&str, &str)> {
+    lt.tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))
+}
+
+impl Inventory {
+    /// Sorts `groups` and `templates` (any set that holds at least everything tagged as
+    /// `fleet`) into generations and leftovers.
+    pub fn from_parts(
+        fleet: &str,
+        groups: &[AutoScalingGroup],
+        templates: &[LaunchTemplate],
+    ) -> Self {
+        let mut found = Self::default();
+        for asg in groups {
+            if tag_value(asg_tags(asg), TAG_FLEET) != Some(fleet) {
+                continue;
+            }
+            let Some(generation) =
+                tag_value(asg_tags(asg), TAG_GENERATION).and_then(|g| g.parse().ok())
+            else {
+                continue;
+            };
+            found.newest = found.newest.max(generation);
+            if asg.status().is_some_and(|s| s.starts_with("Delete")) {
+                continue;
+            }
+            found.generations.push(Generation {
+                name: asg.auto_scaling_group_name().unwrap_or_default().to_owned(),
+                generation,
+                desired: asg.desired_capacity().unwrap_or(0),
+                fingerprint: tag_value(asg_tags(asg), TAG_FINGERPRINT).map(str::to_owned),
+                rollout: Rollout::parse(tag_value(asg_tags(asg), Rollout::TAG)),
+                launch_template_id: asg
+                    .launch_template()
+                    .and_then(|t| t.launch_template_id())
+                    .map(str::to_owned),
+                user_tag_keys: asg_tags(asg)
+                    .map(|(k, _)| k)
+                    .filter(|k| {
+                        *k == TAG_HEALTH_CHECK
+                            || !(k.starts_with("immutable:") || k.starts_with("aws:"))
+                    })
+                    .map(str::to_owned)
+                    .collect(),
+            });
+        }
+        found.generations.sort_by_key(|g| g.generation);
+        for lt in templates {
+            if tag_value(template_tags(lt), TAG_FLEET) != Some(fleet) {
+                continue;
+            }
+            let Some(generation) =
+                tag_value(template_tags(lt), TAG_GENERATION).and_then(|g| g.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            found.newest = found.newest.max(generation);
+            let id = lt.launch_template_id().unwrap_or_default();
+            let used = found
+                .generations
+                .iter()
+                .any(|g| g.generation == generation || g.launch_template_id.as_deref() == Some(id));
+            if !used && !id.is_empty() {
+                found.orphan_templates.push(OrphanTemplate {
+                    id: id.to_owned(),
+                    name: lt.launch_template_name().unwrap_or(id).to_owned(),
+                });
+            }
+        }
+        found
+    }
+
+    /// What a refresh of the generation `current` reports: leftovers of interrupted rollouts
+    /// (the next apply removes them) and other serving generations of the same fleet name.
+    pub fn survey(&self, current: &str, current_template: Option<&str>) -> Survey {
+        let leftovers = self
+            .generations
+            .iter()
+            .filter(|g| g.rollout == Rollout::Gating && g.name != current)
+            .map(|g| g.name.clone())
+            .chain(
+                self.orphan_templates
+                    .iter()
+                    .filter(|t| Some(t.id.as_str()) != current_template)
+                    .map(|t| t.name.clone()),
+            )
+            .collect();
+        let others_serving = self
+            .generations
+            .iter()
+            .filter(|g| g.rollout == Rollout::Serving && g.name != current)
+            .cloned()
+            .collect();
+        Survey {
+            leftovers,
+            others_serving,
+        }
+    }
+
+    /// The newest serving generation, the one a fleet's state should hold.
+    pub fn newest_serving(&self) -> Option<&Generation> {
+        self.generations
+            .iter()
+            .rev()
+            .find(|g| g.rollout == Rollout::Serving)
+    }
+}
+
+/// A refresh's view of a fleet beyond its current generation.
+#[derive(Debug, Default)]
+pub struct Survey {
+    /// Names of gating groups and orphaned launch templates: never served, safe to remove.
+    pub leftovers: Vec<String>,
+    /// Other generations that passed their gate and may be serving traffic.
+    pub others_serving: Vec<Generation>,
+}
+
+/// Finds every generation of `fleet` by its tags with direct reads: ASGs and launch templates.
+pub async fn inventory(clients: &AwsClients, fleet: &str) -> Result<Inventory, AwsError> {
+    let groups: Vec<AutoScalingGroup> = clients
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .filters(
+            AsgFilter::builder()
+                .name(format!("tag:{TAG_FLEET}"))
+                .values(fleet)
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(aws_err("DescribeAutoScalingGroups"))?;
+    let templates: Vec<LaunchTemplate> = clients
+        .ec2
+        .describe_launch_templates()
+        .filters(
+            Ec2Filter::builder()
+                .name(format!("tag:{TAG_FLEET}"))
+                .values(fleet)
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(aws_err("DescribeLaunchTemplates"))?;
+    Ok(Inventory::from_parts(fleet, &groups, &templates))
+}
+
+/// [`inventory`] for refreshes: answered from the process's snapshots of every fleet's groups
+/// and launch templates when both are complete and current (no call of its own), else read
+/// directly.
+pub async fn inventory_for_refresh(
+    clients: &AwsClients,
+    fleet: &str,
+) -> Result<Inventory, AwsError> {
+    if let Some(groups) = clients.groups.tagged(fleet).await
+        && let Some(templates) = clients.templates.tagged().await
+    {
+        return Ok(Inventory::from_parts(fleet, &groups, &templates));
+    }
+    inventory(clients, fleet).await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, TagDescription};
+    use aws_sdk_ec2::types::Tag as Ec2Tag;
+
+    use super::*;
+
+    fn group(
+        name: &str,
+        fleet: &str,
+        generation: i64,
+        state: &str,
+        template: &str,
+    ) -> AutoScalingGroup {
+        let tag = |k: &str, v: &str| TagDescription::builder().key(k).value(v).build();
+        AutoScalingGroup::builder()
+            .auto_scaling_group_name(name)
+            .desired_capacity(2)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .launch_template_id(template)
+                    .version("1")
+                    .build(),
+            )
+            .tags(tag(TAG_FLEET, fleet))
+            .tags(tag(TAG_GENERATION, &generation.to_string()))
+            .tags(tag(Rollout::TAG, state))
+            .tags(tag("team", "web"))
+            .build()
+    }
+
+    fn template(id: &str, name: &str, fleet: &str, generation: i64) -> LaunchTemplate {
+        let tag = |k: &str, v: &str| Ec2Tag::builder().key(k).value(v).build();
+        LaunchTemplate::builder()
+            .launch_template_id(id)
+            .launch_template_name(name)
+            .tags(tag(TAG_FLEET, fleet))
+            .tags(tag(TAG_GENERATION, &generation.to_string()))
+            .build()
+    }
+
+    #[test]
+    fn a_refresh_reports_gating_groups_and_orphan_templates_as_leftovers() {
+        let groups = [
+            group("web-g2", "web", 2, "serving", "lt-2"),
+            group("web-g3", "web", 3, "gating", "lt-3"),
+            group("api-g1", "api", 1, "gating", "lt-a"),
+        ];
+        let templates = [
+            template("lt-2", "web-g2", "web", 2),
+            template("lt-3", "web-g3", "web", 3),
+            template("lt-4", "web-g4", "web", 4),
+            template("lt-a", "api-g1", "api", 1),
+        ];
+        let found = Inventory::from_parts("web", &groups, &templates);
+        assert_eq!(found.newest, 4);
+        let survey = found.survey("web-g2", Some("lt-2"));
+        assert_eq!(survey.leftovers, ["web-g3", "web-g4"]);
+        assert!(survey.others_serving.is_empty());
+        assert_eq!(found.generations[0].user_tag_keys, ["team"]);
+    }
+
+    #[test]
+    fn a_refresh_reports_other_serving_generations_but_never_as_leftovers() {
+        let groups = [
+            group("web-g1", "web", 1, "serving", "lt-1"),
+            group("web-g2", "web", 2, "serving", "lt-2"),
+        ];
+        let found = Inventory::from_parts("web", &groups, &[]);
+        let survey = found.survey("web-g2", Some("lt-2"));
+        assert!(survey.leftovers.is_empty());
+        assert_eq!(survey.others_serving.len(), 1);
+        assert_eq!(survey.others_serving[0].name, "web-g1");
+        assert_eq!(
+            found.newest_serving().map(|g| g.name.as_str()),
+            Some("web-g2")
+        );
+    }
+}
