@@ -354,7 +354,7 @@ fn lint_inputs<'a>(
     source: Option<&'a SourceMap>,
     configurations: &'a [Loaded],
     err: &mut dyn Write,
-) -> crate::lint::Report {
+) -> crate::report::Report {
     let today = time::OffsetDateTime::now_utc().date();
     let mut linter = Linter::new(config, source, today);
     let mut configurations = configurations.iter();

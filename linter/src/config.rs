@@ -25,8 +25,10 @@ use time::Date;
 use toml::Spanned;
 
 use crate::catalog::Catalog;
-use crate::finding::Severity;
-use crate::rules::{self, RuleInfo};
+pub use crate::position::line_of;
+use crate::registry::RuleInfo;
+use crate::registry::Severity;
+use crate::rules;
 
 /// The file name looked up from the working directory upwards.
 pub const FILE_NAME: &str = ".immutable-lint.toml";
@@ -147,13 +149,13 @@ impl Config {
                     Some(key.span()),
                 ));
             };
-            let severity = match value.get_ref().as_str() {
-                "error" => Some(Severity::Error),
-                "warning" => Some(Severity::Warning),
-                "off" => None,
-                other => {
+            let name = value.get_ref().as_str();
+            let severity = match Severity::from_name(name) {
+                Some(severity) => Some(severity),
+                None if name == "off" => None,
+                None => {
                     return Err(invalid(
-                        format!("unknown severity {other:?} for {}", rule.code),
+                        format!("unknown severity {name:?} for {}", rule.code),
                         "a severity is \"error\", \"warning\" or \"off\"",
                         Some(value.span()),
                     ));
@@ -247,13 +249,6 @@ fn parse_date(value: &toml::Value) -> Option<Date> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .ok()
-}
-
-/// 1-based line of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset.min(text.len()))
-        .map_or(0, |head| head.matches('\n').count())
-        + 1
 }
 
 /// Looks for [`FILE_NAME`] in `start` and its ancestors.

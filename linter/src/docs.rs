@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
-use crate::rules::{self, RuleInfo};
+use crate::registry::RuleInfo;
+use crate::rules;
 
 /// How to regenerate the pages, printed by the staleness test.
 pub const REGENERATE: &str = "cargo run -p immutable-lint -- --generate-docs docs/rules";

@@ -1,31 +1,15 @@
 //! Findings: what a rule reports about one resource.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::plan::ResourceChange;
 use crate::plan::diff::ChangedPath;
-use crate::rules::RuleInfo;
-use crate::tfconfig::ConfigResource;
-
-/// How much a finding matters. Only errors make the exit status 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Warning => "warning",
-            Self::Error => "error",
-        }
-    }
-}
+pub use crate::position::SourceLocation;
+use crate::registry::RuleInfo;
+pub use crate::registry::Severity;
+use crate::tfconfig::resource::ConfigResource;
 
 /// A changed attribute path as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,17 +47,6 @@ impl PathReport {
             (true, true) => format!("{path} (sensitive, known after apply)"),
         }
     }
-}
-
-/// Where a finding's resource is written in the Terraform configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceLocation {
-    pub file: PathBuf,
-    /// 1-based.
-    pub line: usize,
-    pub column: usize,
-    /// Byte range of the block header (`resource "t" "n"`) in the file.
-    pub span: std::ops::Range<usize>,
 }
 
 /// Where a finding's resource appears in the plan JSON.

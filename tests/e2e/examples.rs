@@ -236,7 +236,8 @@ fn existing_codebase_example_runs_two_services_and_its_ci_lint_steps() {
     };
 
     // Local modules need installing; `terraform get` does it without `init`, which
-    // dev_overrides rule out for an unpublished provider (tfplugin5.md §6).
+    // dev_overrides rule out for an unpublished provider (Terraform's
+    // internal/command/e2etest/provider_dev_test.go).
     scenario.step("terraform get (installs ./modules/service)");
     workdir.run(&["get"]);
 

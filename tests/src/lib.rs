@@ -41,7 +41,8 @@ pub use loopback::LoopbackServer;
 pub use moto::{Moto, http_get_status};
 pub use terraform::{RunningTerraform, TerraformWorkdir, TfOutput};
 
-/// Source address of the provider under test (DESIGN.md); the key of the `dev_overrides` entry.
+/// Source address of the provider under test (provider/src/main.rs, README.md); the key of the
+/// `dev_overrides` entry.
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/immutable-infra/immutable";
 /// File name of the provider binary that `cargo build -p terraform-provider-immutable` produces.
 pub const PROVIDER_BINARY: &str = "terraform-provider-immutable";

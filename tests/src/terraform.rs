@@ -126,7 +126,8 @@ impl TerraformWorkdir {
         let override_dir = provider_dir.unwrap_or(&empty_dir);
 
         // dev_overrides and no installation method: nothing is ever downloaded, and `terraform
-        // init` is neither needed nor wanted (tfplugin5.md §6).
+        // init` is neither needed nor wanted (Terraform's CLI configuration docs, "Development
+        // Overrides for Provider Developers").
         let cli_config = root.path().join("cli.tfrc");
         write_file(
             &cli_config,

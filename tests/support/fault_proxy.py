@@ -3,7 +3,7 @@
 Usage: python fault_proxy.py [-H HOST] -p PORT
 
 moto cannot make a call fail, slow down, or report anything but "InService, Healthy, healthy"
-(docs: moto.md). This wraps moto's own WSGI application in a middleware that can, per rule:
+(STATUS.md, "moto lies"). This wraps moto's own WSGI application in a middleware that can, per rule:
 
 - error:            answer with a service-shaped XML error instead of calling moto
                     (EC2: <Response><Errors>, RequestLimitExceeded/503 by default;

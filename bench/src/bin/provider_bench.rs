@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use e2e::{Moto, TerraformWorkdir, hcl, http_request};
 
-/// go-plugin's magic cookie for Terraform providers (tfplugin5.md §1).
+/// go-plugin's magic cookie for Terraform providers (Terraform's internal/plugin/serve.go,
+/// `Handshake`).
 const MAGIC_COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// The call whose count the plan target is about.
 const DESCRIBE_GROUPS: &str = "autoscaling:DescribeAutoScalingGroups";

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::srcroot::SrcRoot;
 use crate::finding::{Finding, Severity};
-use crate::lint::Report;
+use crate::report::Report;
 
 #[derive(Serialize)]
 struct Issue {
@@ -63,7 +63,7 @@ fn fingerprint(parts: &[&str]) -> String {
 /// then shows the issue without a diff link, which is better than dropping it).
 fn repo_path(root: &SrcRoot, path: &Path) -> String {
     root.relative(path)
-        .unwrap_or_else(|| super::display_path(path))
+        .unwrap_or_else(|| super::shared::display_path(path))
 }
 
 fn issue(report: &Report, root: &SrcRoot, f: &Finding) -> Issue {

@@ -6,10 +6,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 
+use super::shared::{counts, where_text};
 use super::srcroot::SrcRoot;
-use super::{counts, where_text};
-use crate::finding::Severity;
-use crate::lint::{Report, WaiverState};
+use crate::report::{Report, WaiverState};
 
 /// Escapes a command's message (GitHub's `escapeData`).
 fn data(text: &str) -> String {
@@ -26,10 +25,7 @@ fn property(text: &str) -> String {
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let root = SrcRoot::detect().unwrap_or_else(|| SrcRoot::at(""));
     for f in report.active() {
-        let command = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        let command = f.severity.as_str();
         let mut props = Vec::new();
         if let Some(l) = &f.location {
             props.push(format!("file={}", property(&root.annotation_path(&l.file))));

@@ -9,9 +9,9 @@ use miette::{
     Severity as MietteSeverity,
 };
 
-use super::{RenderOptions, counts, display_path, where_text};
+use super::shared::{RenderOptions, counts, display_path, where_text};
 use crate::finding::{Finding, Severity, SuppressionKind, list_paths};
-use crate::lint::{Report, WaiverState};
+use crate::report::{Report, WaiverState};
 use crate::source::SourceMap;
 
 pub fn render(
@@ -113,7 +113,7 @@ pub fn render(
         out,
         "{mark} {}{waived} in {plans} ({}){unread}",
         counts(errors, warnings),
-        super::checked(report)
+        super::shared::checked(report)
     )
 }
 

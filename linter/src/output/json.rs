@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::display_path;
+use super::shared::display_path;
 use crate::finding::{Finding, PathReport, SuppressionKind};
-use crate::lint::{InputKind, Report};
+use crate::report::{InputKind, Report};
 
 /// Bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -189,11 +189,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 origin: &w.origin,
                 status: w.state.as_str(),
                 suppressed: match w.state {
-                    crate::lint::WaiverState::Applied(n) => n,
+                    crate::report::WaiverState::Applied(n) => n,
                     _ => 0,
                 },
                 problem: match &w.state {
-                    crate::lint::WaiverState::Invalid(p) => Some(p.as_str()),
+                    crate::report::WaiverState::Invalid(p) => Some(p.as_str()),
                     _ => None,
                 },
             })

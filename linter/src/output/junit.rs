@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::where_text;
+use super::shared::where_text;
 use crate::finding::{Finding, Severity};
-use crate::lint::Report;
+use crate::report::Report;
 use crate::rules;
 
 /// Escapes text content. Characters XML 1.0 does not allow at all (most C0 controls,

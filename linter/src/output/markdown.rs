@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{counts, where_text};
+use super::shared::{counts, where_text};
 use crate::finding::{Finding, Severity};
-use crate::lint::{Report, WaiverState};
+use crate::report::{Report, WaiverState};
 
 /// Makes text safe inside a table cell: a line break or a pipe would end the row, `<`
 /// could open an HTML tag, a backtick a code span.
@@ -109,7 +109,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         "Checked {} ({}).",
         names.join(", "),
-        super::checked(report)
+        super::shared::checked(report)
     )?;
     if !report.unread_inputs.is_empty() {
         let unread: Vec<String> = report.unread_inputs.iter().map(|n| code(n)).collect();

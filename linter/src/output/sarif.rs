@@ -11,18 +11,12 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::srcroot::{SRCROOT, SrcRoot};
-use crate::finding::{Finding, Severity, SuppressionKind};
-use crate::lint::Report;
+use crate::finding::{Finding, SuppressionKind};
+use crate::plan::address::resource_name;
+use crate::report::Report;
 use crate::rules;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-
-fn level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
-}
 
 /// Stable across runs, line moves and compiler versions: FNV-1a of rule and address.
 fn fingerprint(f: &Finding) -> String {
@@ -38,43 +32,6 @@ fn fingerprint(f: &Finding) -> String {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{hash:016x}")
-}
-
-/// The resource part of an address, without its module path:
-/// `module.app["a.b"].aws_instance.web[0]` → `aws_instance.web[0]`.
-fn resource_name(address: &str) -> &str {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    // Byte offsets just after each top-level dot.
-    let mut starts = vec![0];
-    for (i, ch) in address.char_indices() {
-        if in_string {
-            match ch {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match ch {
-            '[' => depth += 1,
-            ']' => depth = depth.saturating_sub(1),
-            '"' if depth > 0 => in_string = true,
-            '.' if depth == 0 => starts.push(i + 1),
-            _ => {}
-        }
-    }
-    let segment = |k: usize| {
-        let end = starts.get(k + 1).map_or(address.len(), |e| e - 1);
-        address.get(starts[k]..end).unwrap_or_default()
-    };
-    let mut k = 0;
-    while k + 2 < starts.len() && segment(k) == "module" {
-        k += 2;
-    }
-    address.get(starts[k]..).unwrap_or(address)
 }
 
 fn result(report: &Report, root: &SrcRoot, f: &Finding, rule_index: usize) -> Value {
@@ -123,7 +80,7 @@ fn result(report: &Report, root: &SrcRoot, f: &Finding, rule_index: usize) -> Va
     let mut value = json!({
         "ruleId": f.rule.code,
         "ruleIndex": rule_index,
-        "level": level(f.severity),
+        "level": f.severity.as_str(),
         "message": { "text": text },
         "locations": [location],
         "partialFingerprints": { "immutableLint/v1": fingerprint(f) },
@@ -198,7 +155,7 @@ pub(super) fn render_with_root(
                 "fullDescription": { "text": r.summary },
                 "help": { "text": r.explain(), "markdown": r.explain() },
                 "helpUri": r.help_uri(),
-                "defaultConfiguration": { "level": level(r.default_severity) },
+                "defaultConfiguration": { "level": r.default_severity.as_str() },
                 "properties": { "tags": ["terraform", "immutable-infrastructure"] }
             })
         })

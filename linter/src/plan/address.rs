@@ -1,16 +1,21 @@
 //! Resource addresses: `module.app["blue"].aws_instance.web[0]` and its configuration
 //! form `module.app.aws_instance.web` (count/for_each keys removed).
 
-use super::Mode;
+/// A resource's mode: `"managed"` or `"data"` (whose addresses start with `data.`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Managed,
+    Data,
+}
 
-/// Removes every `[key]` instance key from an address, honouring quoted keys that contain
-/// brackets, dots or escaped quotes.
-pub fn strip_keys(address: &str) -> String {
-    let mut out = String::with_capacity(address.len());
+/// The characters of an address with their byte offsets, each marked `true` when it belongs
+/// to an instance key (`[…]`, brackets included). Quoted keys may contain brackets, dots and
+/// escaped quotes. The one scanner of addresses: everything below reads them through it.
+fn scan(address: &str) -> impl Iterator<Item = (usize, char, bool)> + '_ {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
-    for ch in address.chars() {
+    address.char_indices().map(move |(i, ch)| {
         if in_string {
             if escaped {
                 escaped = false;
@@ -19,17 +24,74 @@ pub fn strip_keys(address: &str) -> String {
             } else if ch == '"' {
                 in_string = false;
             }
-            continue;
+            return (i, ch, true);
         }
         match ch {
             '[' => depth += 1,
             ']' if depth > 0 => depth -= 1,
             '"' if depth > 0 => in_string = true,
-            _ if depth == 0 => out.push(ch),
-            _ => {}
+            _ => return (i, ch, depth > 0),
+        }
+        (i, ch, true)
+    })
+}
+
+/// A top-level, dot-separated segment of an address.
+struct Segment<'a> {
+    /// Without its instance key: `app` of `app["blue"]`.
+    name: &'a str,
+    /// Byte range of the whole segment, key included.
+    start: usize,
+    end: usize,
+}
+
+/// The top-level segments of an address (dots inside keys do not separate).
+fn segments(address: &str) -> Vec<Segment<'_>> {
+    let mut segments = Vec::new();
+    let mut start = 0;
+    let mut name_end = None;
+    for (i, ch, in_key) in scan(address) {
+        if in_key {
+            name_end.get_or_insert(i);
+        } else if ch == '.' {
+            segments.push(Segment {
+                name: &address[start..name_end.unwrap_or(i)],
+                start,
+                end: i,
+            });
+            start = i + 1;
+            name_end = None;
         }
     }
+    segments.push(Segment {
+        name: &address[start..name_end.unwrap_or(address.len())],
+        start,
+        end: address.len(),
+    });
+    segments
+}
+
+/// Removes every `[key]` instance key from an address, honouring quoted keys that contain
+/// brackets, dots or escaped quotes.
+pub fn strip_keys(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    out.extend(
+        scan(address)
+            .filter(|&(_, _, in_key)| !in_key)
+            .map(|(_, ch, _)| ch),
+    );
     out
+}
+
+/// The resource part of an address, without its module path:
+/// `module.app["a.b"].aws_instance.web[0]` → `aws_instance.web[0]`.
+pub fn resource_name(address: &str) -> &str {
+    let segments = segments(address);
+    let mut k = 0;
+    while k + 2 < segments.len() && address[segments[k].start..segments[k].end] == *"module" {
+        k += 2;
+    }
+    address.get(segments[k].start..).unwrap_or(address)
 }
 
 /// The address as written in configuration: module path without keys, then `type.name`
@@ -136,59 +198,21 @@ pub struct Parts<'a> {
 /// Splits `module.app["a.b"].data.aws_ami.u[0]` into its parts, honouring quoted keys that
 /// contain dots or brackets. `None` when it is not shaped like a resource address.
 pub fn split(address: &str) -> Option<Parts<'_>> {
-    // Top-level segments: (text without its key, end of the segment including its key).
-    let mut segments: Vec<(&str, usize)> = Vec::new();
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut start = 0;
-    let mut name_end = None;
-    for (i, ch) in address.char_indices() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == '"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match ch {
-            '[' => {
-                if depth == 0 {
-                    name_end.get_or_insert(i);
-                }
-                depth += 1;
-            }
-            ']' if depth > 0 => depth -= 1,
-            '"' if depth > 0 => in_string = true,
-            '.' if depth == 0 => {
-                segments.push((&address[start..name_end.unwrap_or(i)], i));
-                start = i + 1;
-                name_end = None;
-            }
-            _ => {}
-        }
-    }
-    segments.push((
-        &address[start..name_end.unwrap_or(address.len())],
-        address.len(),
-    ));
+    let segments = segments(address);
     let mut i = 0;
     let mut module_end = None;
-    while i + 2 < segments.len() && segments[i].0 == "module" {
-        module_end = Some(segments[i + 1].1);
+    while i + 2 < segments.len() && segments[i].name == "module" {
+        module_end = Some(segments[i + 1].end);
         i += 2;
     }
-    let rest = &segments[i..];
-    let (mode, rest) = match rest {
-        [("data", _), rest @ ..] => (Mode::Data, rest),
+    let (mode, rest) = match &segments[i..] {
+        [data, rest @ ..] if data.name == "data" => (Mode::Data, rest),
         rest => (Mode::Managed, rest),
     };
-    let [(type_name, _), (name, _)] = rest else {
+    let [type_name, name] = rest else {
         return None;
     };
+    let (type_name, name) = (type_name.name, name.name);
     if type_name.is_empty() || name.is_empty() {
         return None;
     }

@@ -2,7 +2,11 @@
 
 use miette::{Diagnostic, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
-use super::HOW_TO_MAKE_A_PLAN;
+use crate::position::{BOM, Position, offset_of};
+
+/// What the user should run to get a plan JSON.
+pub const HOW_TO_MAKE_A_PLAN: &str =
+    "terraform plan -out=tfplan && terraform show -json tfplan > plan.json";
 
 /// Widest part of a line shown around an error (plans are often one multi-megabyte line).
 const EXCERPT_WIDTH: usize = 120;
@@ -26,13 +30,11 @@ impl Excerpt {
     /// The part of the line containing `offset`, at most [`EXCERPT_WIDTH`] bytes wide.
     pub fn around(name: &str, input: &str, offset: usize) -> Self {
         let offset = floor_boundary(input, offset.min(input.len()));
-        let line_start = match input[..offset].rfind('\n') {
-            Some(i) => i + 1,
+        let position = Position::of(input, offset);
+        let line_start = match position.line_start {
             // A byte-order mark is not part of the first line.
-            None if input.starts_with(super::BOM) && offset >= super::BOM.len_utf8() => {
-                super::BOM.len_utf8()
-            }
-            None => 0,
+            0 if input.starts_with(BOM) && offset >= BOM.len_utf8() => BOM.len_utf8(),
+            line_start => line_start,
         };
         let line_end = input[offset..]
             .find('\n')
@@ -42,7 +44,7 @@ impl Excerpt {
             offset.saturating_sub(EXCERPT_WIDTH / 2).max(line_start),
         );
         let end = floor_boundary(input, (start + EXCERPT_WIDTH).min(line_end));
-        let line = input[..line_start].matches('\n').count();
+        let line = position.line - 1;
         Self {
             name: name.to_owned(),
             text: input[start..end].trim_end_matches('\r').to_owned(),
@@ -164,7 +166,7 @@ impl PlanError {
     ) -> Self {
         use serde_json::error::Category;
         let base = json.start;
-        let offset = base + line_column_to_offset(&text[json.clone()], err.line(), err.column());
+        let offset = base + offset_of(&text[json.clone()], err.line(), err.column());
         let excerpt = Excerpt::around(name, text, offset);
         let (line, column) = excerpt.position();
         let raw = err.to_string();
@@ -225,32 +227,10 @@ impl PlanError {
     }
 }
 
-/// serde_json reports 1-based lines and 1-based byte columns (0 when the error is at a newline).
-fn line_column_to_offset(text: &str, line: usize, column: usize) -> usize {
-    if line == 0 {
-        return 0;
-    }
-    let mut line_start = 0;
-    for _ in 1..line {
-        match text[line_start..].find('\n') {
-            Some(i) => line_start += i + 1,
-            None => return text.len(),
-        }
-    }
-    (line_start + column.saturating_sub(1)).min(text.len())
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-
-    #[test]
-    fn offsets_from_line_and_column() {
-        let text = "{\n  \"a\": x\n}";
-        assert_eq!(line_column_to_offset(text, 2, 8), 9);
-        assert_eq!(&text[9..10], "x");
-    }
 
     #[test]
     fn excerpt_of_a_long_line_is_windowed() {

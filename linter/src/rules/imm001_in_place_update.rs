@@ -2,9 +2,10 @@ use std::fmt::Write as _;
 
 use crate::finding::{Finding, PathReport, list_paths};
 use crate::plan::{ChangeKind, Plan, ResourceChange};
+use crate::registry::{RuleInfo, declare_rule};
+use crate::rules::check::{Context, Rule};
 use crate::rules::launch_templates::{self, ConfigLinks, TemplateChange};
 use crate::rules::util::{change_paths_and_after, raw_may_contain, reports};
-use crate::rules::{Context, Rule, RuleInfo, declare_rule};
 
 declare_rule! {
     /// ### What it does
@@ -119,7 +120,7 @@ impl Rule for InPlaceUpdate {
     fn check_config(
         &self,
         _ctx: &Context<'_>,
-        resource: &crate::tfconfig::ConfigResource,
+        resource: &crate::tfconfig::resource::ConfigResource,
         out: &mut Vec<Finding>,
     ) {
         Self::config_form(resource, out);

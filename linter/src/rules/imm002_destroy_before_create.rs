@@ -1,9 +1,10 @@
 use crate::catalog::Kind;
 use crate::finding::{Finding, PathReport};
 use crate::plan::{ChangeKind, ResourceChange};
-use crate::rules::{Context, Rule, RuleInfo, declare_rule};
-use crate::tfconfig::ConfigResource;
+use crate::registry::{RuleInfo, declare_rule};
+use crate::rules::check::{Context, Rule};
 use crate::tfconfig::eval::Unknown;
+use crate::tfconfig::resource::ConfigResource;
 use std::fmt::Write as _;
 
 declare_rule! {

@@ -2,8 +2,9 @@ use std::collections::HashMap;
 
 use crate::finding::{Finding, PlanPosition};
 use crate::plan::{Action, Plan, ResourceChange};
-use crate::rules::{Context, Rule, RuleInfo, declare_rule};
-use crate::tfconfig::ConfigResource;
+use crate::registry::{RuleInfo, declare_rule};
+use crate::rules::check::{Context, Rule};
+use crate::tfconfig::resource::ConfigResource;
 
 declare_rule! {
     /// ### What it does

@@ -4,11 +4,12 @@ use serde_json::value::RawValue;
 
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
+use crate::registry::{RuleInfo, declare_rule};
+use crate::rules::check::{Context, Rule};
 use crate::rules::util::{
     blocks, int_at, port_spec_contains, range_contains, raw_may_contain, str_at, strings_at,
 };
-use crate::rules::{Context, Rule, RuleInfo, declare_rule};
-use crate::tfconfig::{ConfigResource, UnknownValue};
+use crate::tfconfig::resource::{ConfigResource, UnknownValue};
 
 declare_rule! {
     /// ### What it does

@@ -2,9 +2,10 @@ use serde_json::Value;
 
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
+use crate::registry::{RuleInfo, declare_rule};
+use crate::rules::check::{Context, Rule};
 use crate::rules::util::{SENSITIVE_VALUE, SensitiveNodes, blocks, raw_may_contain};
-use crate::rules::{Context, Rule, RuleInfo, declare_rule};
-use crate::tfconfig::ConfigResource;
+use crate::tfconfig::resource::ConfigResource;
 
 declare_rule! {
     /// ### What it does

@@ -1,8 +1,9 @@
 use crate::catalog::Catalog;
 use crate::finding::{Finding, list_paths};
 use crate::plan::{ChangeKind, ResourceChange};
+use crate::registry::{RuleInfo, declare_rule};
+use crate::rules::check::{Context, Rule};
 use crate::rules::util::{change_paths, reports};
-use crate::rules::{Context, Rule, RuleInfo, declare_rule};
 
 declare_rule! {
     /// ### What it does

@@ -1,11 +1,7 @@
 //! The rules, one per file. Each file starts with the rule's documentation (printed by
 //! `--explain` and rendered to `docs/rules/IMMxxx.md`), then the check.
 
-use crate::catalog::{Catalog, TypeInfo};
-use crate::finding::{Finding, Severity};
-use crate::plan::{Mode, Plan, ResourceChange};
-use crate::tfconfig::ConfigResource;
-
+mod check;
 mod imm001_in_place_update;
 mod imm001_in_place_update_config;
 mod imm002_destroy_before_create;
@@ -17,6 +13,8 @@ mod imm007_out_of_band_drift;
 mod launch_templates;
 mod util;
 
+pub use crate::registry::RuleInfo;
+pub use check::{Context, Rule};
 pub use imm001_in_place_update::InPlaceUpdate;
 pub use imm002_destroy_before_create::DestroyBeforeCreate;
 pub use imm003_runtime_provisioner::RuntimeProvisioner;
@@ -24,126 +22,6 @@ pub use imm004_ungated_replacement::UngatedReplacement;
 pub use imm005_ssh_open_to_world::SshOpenToWorld;
 pub use imm006_mutable_image_reference::MutableImageReference;
 pub use imm007_out_of_band_drift::OutOfBandDrift;
-
-/// A rule's permanent identity and documentation.
-#[derive(Debug)]
-pub struct RuleInfo {
-    /// `IMM001`. Permanent: never reused.
-    pub code: &'static str,
-    /// `in-place-update`.
-    pub name: &'static str,
-    pub default_severity: Severity,
-    /// One line.
-    pub summary: &'static str,
-    /// The rule's doc comment, verbatim (each line keeps rustdoc's leading space).
-    doc: &'static str,
-    /// Source file, for the docs' "View source" link.
-    pub file: &'static str,
-}
-
-impl RuleInfo {
-    /// The documentation as Markdown.
-    pub fn explain(&self) -> String {
-        let mut out = String::with_capacity(self.doc.len());
-        for line in self.doc.lines() {
-            out.push_str(line.strip_prefix(' ').unwrap_or(line));
-            out.push('\n');
-        }
-        out
-    }
-
-    /// Whether the rule has a configuration form (runs in `immutable-lint DIR`): its docs'
-    /// `### Configuration mode` section starts with "Yes".
-    pub fn config_form(&self) -> bool {
-        self.explain()
-            .split_once("### Configuration mode\n")
-            .is_some_and(|(_, section)| section.starts_with("Yes"))
-    }
-
-    /// Relative to the repository root.
-    pub fn docs_path(&self) -> String {
-        format!("docs/rules/{}.md", self.code)
-    }
-
-    /// The rule page in the repository.
-    pub fn help_uri(&self) -> String {
-        format!(
-            "{}/blob/main/{}",
-            env!("CARGO_PKG_REPOSITORY"),
-            self.docs_path()
-        )
-    }
-}
-
-/// Declares a rule struct whose doc comment becomes its [`RuleInfo`] documentation.
-macro_rules! declare_rule {
-    (
-        $(#[doc = $doc:literal])*
-        pub struct $rule:ident {
-            code: $code:literal,
-            name: $name:literal,
-            severity: $severity:ident,
-            summary: $summary:literal $(,)?
-        }
-    ) => {
-        $(#[doc = $doc])*
-        pub struct $rule;
-
-        impl $rule {
-            pub const INFO: $crate::rules::RuleInfo = $crate::rules::RuleInfo {
-                code: $code,
-                name: $name,
-                default_severity: $crate::finding::Severity::$severity,
-                summary: $summary,
-                doc: concat!($($doc, "\n"),*),
-                file: file!(),
-            };
-        }
-    };
-}
-pub(crate) use declare_rule;
-
-/// What rules see besides the plan.
-pub struct Context<'c> {
-    pub catalog: &'c Catalog,
-    /// `--strict`: any update of an instance-bearing resource is a finding.
-    pub strict: bool,
-}
-
-impl Context<'_> {
-    /// The catalogue entry of a managed resource, if it is catalogued.
-    pub fn type_info(&self, rc: &ResourceChange<'_>) -> Option<&TypeInfo> {
-        if rc.mode == Mode::Managed {
-            self.catalog.get(&rc.type_name)
-        } else {
-            None
-        }
-    }
-}
-
-/// A check. Each hook defaults to doing nothing.
-pub trait Rule: Sync {
-    fn info(&self) -> &'static RuleInfo;
-
-    /// Called for every entry of `resource_changes`.
-    fn check_change(&self, _ctx: &Context<'_>, _rc: &ResourceChange<'_>, _out: &mut Vec<Finding>) {}
-
-    /// Called for every entry of `resource_drift`.
-    fn check_drift(&self, _ctx: &Context<'_>, _rc: &ResourceChange<'_>, _out: &mut Vec<Finding>) {}
-
-    /// Called once per plan, for rules that read `configuration`.
-    fn check_plan(&self, _ctx: &Context<'_>, _plan: &Plan<'_>, _out: &mut Vec<Finding>) {}
-
-    /// Called for every `resource` block in configuration mode (`immutable-lint DIR`), for
-    /// rules that have a configuration form (their docs say which).
-    fn check_config(
-        &self,
-        _ctx: &Context<'_>,
-        _resource: &ConfigResource,
-        _out: &mut Vec<Finding>,
-    ) {
-    }
-}
 
 /// Every rule, in code order.
 pub static ALL: &[&dyn Rule] = &[

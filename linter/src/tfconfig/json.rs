@@ -9,10 +9,13 @@ use miette::{NamedSource, SourceSpan};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::decl::{ArgDef, MODULE_META, ModuleCall};
 use super::eval::{LocalDef, Scope, Unknown};
-use super::{ArgDef, ConfigResource, MODULE_META, ModuleCall, UnknownValue, address, no_instances};
-use crate::finding::SourceLocation;
-use crate::source::{Lines, SourceError};
+use super::hcl::{address, no_instances};
+use super::resource::{ConfigResource, UnknownValue};
+use crate::position::LineIndex;
+use crate::position::SourceLocation;
+use crate::source::{SourceError, block_location};
 
 /// Parses a JSON file, with a located diagnostic when it is not JSON.
 pub fn parse(path: &Path, text: &str) -> Result<Value, SourceError> {
@@ -137,7 +140,7 @@ pub(super) fn resources(
     prefix: &str,
 ) -> Vec<(Option<ConfigResource>, SourceLocation)> {
     let offsets = resource_offsets(text);
-    let lines = Lines::new(text);
+    let lines = LineIndex::new(text);
     let mut out = Vec::new();
     for top in objects(value) {
         let Some(resources) = top.get("resource") else {
@@ -149,7 +152,7 @@ pub(super) fn resources(
                     .get(&(type_name.to_owned(), name.to_owned()))
                     .copied()
                     .unwrap_or(0);
-                let location = lines.location(file, text, offset);
+                let location = block_location(&lines, file, text, offset);
                 // A body may also be written as an array of one object.
                 for body in objects(body) {
                     let resource = resource(scope, type_name, name, body, prefix, location.clone());

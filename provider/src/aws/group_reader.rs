@@ -11,10 +11,11 @@
 //! - **Positive answers only.** A group found in the snapshot is returned. A group missing from
 //!   it is read directly before being reported gone, so a group created by someone else after
 //!   the snapshot, or one beyond the page cap, can never look deleted.
-//! - **Once per group, short-lived.** A snapshot answers each group once (Terraform reads a
-//!   resource once per walk; a second read of the same group, as after an import or in a
-//!   long-lived test server, goes to AWS) and only for [`SNAPSHOT_TTL`]: about one refresh
-//!   walk, the same staleness as reads that are simply made a few seconds apart.
+//! - **Once per group, short-lived.** Snapshots answer each group once per process, whichever
+//!   snapshot holds it (Terraform reads a resource once per walk; a second read of the same
+//!   group, as after an import or in a long-lived test server, goes to AWS), and only for
+//!   [`SNAPSHOT_TTL`]: about one refresh walk, the same staleness as reads that are simply
+//!   made a few seconds apart.
 //! - **Writes invalidate it.** Every write this process sends through the SDK clients bumps a
 //!   [`WriteEpoch`] (an SDK interceptor, before and after the call); a snapshot taken under
 //!   an older epoch is never used, so a process never reads back its own stale state.
@@ -26,7 +27,7 @@
 //!
 //! Direct reads arriving within [`WINDOW`] share one call (up to [`MAX_NAMES`] names).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -161,6 +162,8 @@ struct Taken {
     at: Instant,
     /// Live groups by name not yet answered; empty after a failed listing.
     groups: HashMap<String, AutoScalingGroup>,
+    /// Groups this process has had answered from a snapshot (this one or an earlier one).
+    answered: HashSet<String>,
     /// Why the listing got no answer at all, if it did not (timeouts, refused connections).
     unreachable: Option<AwsError>,
     /// Every live group listed, by the value of its [`FLEET_TAG_KEY`] tag; `None` when the
@@ -224,11 +227,13 @@ impl GroupReader {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Every live group whose [`FLEET_TAG_KEY`] tag is `value`, from a current and complete
-    /// snapshot (taking one if there is none); `None` when no such snapshot can vouch for the
-    /// answer and the caller must read directly.
+    /// Every live group whose [`FLEET_TAG_KEY`] tag is `value`, from the current snapshot when
+    /// it is complete; `None` when there is none (this never takes one) or it cannot vouch for
+    /// the answer, and the caller must read directly.
     pub async fn tagged(&self, value: &str) -> Option<Vec<AutoScalingGroup>> {
-        let taken = self.snapshot.current().await?;
+        // Never a fresh listing here: it would hold again, unanswered, the group the caller
+        // has just read, and the next read of that group would get this older copy.
+        let taken = self.snapshot.current(false).await?;
         let taken = taken.as_ref()?;
         let by_tag = taken.by_tag.as_ref()?;
         Some(by_tag.get(value).cloned().unwrap_or_default())
@@ -244,7 +249,7 @@ impl Snapshot {
     /// The group from a current snapshot (taking one if there is none), or `None` when the
     /// snapshot cannot vouch for it.
     async fn lookup(&self, name: &str) -> Lookup {
-        let Some(mut taken) = self.current().await else {
+        let Some(mut taken) = self.current(true).await else {
             return Lookup::Unknown;
         };
         let Some(taken) = taken.as_mut() else {
@@ -253,17 +258,25 @@ impl Snapshot {
         if let Some(e) = &taken.unreachable {
             return Lookup::Unreachable(e.clone());
         }
-        // Each group is answered from a snapshot once: Terraform reads a resource once per
-        // walk, so a second read of the same group wants what AWS says now.
-        taken
-            .groups
-            .remove(name)
-            .map_or(Lookup::Unknown, |g| Lookup::Found(Box::new(g)))
+        // Each group is answered from a snapshot once in a process, whichever snapshot holds
+        // it: Terraform reads a resource once per walk, so a second read of the same group
+        // wants what AWS says now, not a listing that may predate a change made since.
+        if taken.answered.contains(name) {
+            return Lookup::Unknown;
+        }
+        match taken.groups.remove(name) {
+            Some(group) => {
+                taken.answered.insert(name.to_owned());
+                Lookup::Found(Box::new(group))
+            }
+            None => Lookup::Unknown,
+        }
     }
 
-    /// The current snapshot, taken now if there is none; `None` when snapshots are off or a
-    /// write since the listing started (even one still running) voids it.
-    async fn current(&self) -> Option<tokio::sync::MutexGuard<'_, Option<Taken>>> {
+    /// The current snapshot, taken now if there is none and `take` allows; `None` when
+    /// snapshots are off or a write since the listing started (even one still running) voids
+    /// it.
+    async fn current(&self, take: bool) -> Option<tokio::sync::MutexGuard<'_, Option<Taken>>> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -273,7 +286,13 @@ impl Snapshot {
             .as_ref()
             .is_some_and(|t| t.epoch == epoch && t.at.elapsed() < self.ttl);
         if !current {
-            *taken = Some(self.take(epoch).await);
+            if !take {
+                return None;
+            }
+            let answered = taken.take().map(|t| t.answered).unwrap_or_default();
+            let mut fresh = self.take(epoch).await;
+            fresh.answered = answered;
+            *taken = Some(fresh);
         }
         if taken.as_ref()?.epoch != self.writes.current() {
             return None;
@@ -346,6 +365,7 @@ impl Snapshot {
             epoch,
             at,
             groups,
+            answered: HashSet::new(),
             unreachable,
             by_tag,
         }

@@ -1,7 +1,8 @@
 //! The generic planning pipeline every resource goes through before its own `modify_plan`.
 //!
-//! Terraform checks each planned state against strict rules (tfplugin5.md §3): a value must
-//! equal the configuration, or the prior state when both are set; only computed attributes may
+//! Terraform checks each planned state against strict rules (Terraform's
+//! internal/plans/objchange/plan_valid.go): a value must equal the configuration, or the prior
+//! state when both are set; only computed attributes may
 //! differ from a null configuration; unknowns in the configuration stay unknown. The steps
 //! below follow terraform-plugin-framework's order for the same reasons:
 //! defaults → computed-and-unset becomes unknown (only when something changes) → modifiers

@@ -1,5 +1,6 @@
 //! Property test: whatever the configuration and prior state, the planned state obeys the
-//! rules Terraform checks ("Provider produced invalid plan", tfplugin5.md §3). Random
+//! rules Terraform checks ("Provider produced invalid plan", Terraform's
+//! internal/plans/objchange/plan_valid.go). Random
 //! configurations of `immutable_fleet` (nulls, unknowns, any values of the right type) and
 //! random prior states go through the protocol-free planner, with Terraform's own
 //! ProposedNewState merge in between.

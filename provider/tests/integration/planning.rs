@@ -1,6 +1,6 @@
 //! PlanResourceChange: what Terraform is told will happen. These follow Terraform's own rules
-//! (tfplugin5.md §3): computed values unknown only when they will change, prior values kept
-//! otherwise, replacement paths only for baked attributes.
+//! (Terraform's internal/plans/objchange/plan_valid.go): computed values unknown only when they
+//! will change, prior values kept otherwise, replacement paths only for baked attributes.
 
 use tfplugin_cty::{Path, Value};
 use tfplugin_proto::tfplugin5 as pb;

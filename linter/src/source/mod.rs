@@ -9,6 +9,8 @@
 //! A directive applies to the block it precedes (contiguous comment lines directly above)
 //! or sits in. On a `module` block it covers every resource of that module call.
 
+mod ignore;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -18,10 +20,10 @@ use hcl_edit::structure::{Block, Body};
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 
-use crate::finding::SourceLocation;
-use crate::rules::{self, RuleInfo};
+use crate::position::{LineIndex, SourceLocation};
+pub use ignore::InlineIgnore;
+use ignore::{directives, parse_directive};
 
-const DIRECTIVE: &str = "immutable-lint:ignore";
 const MAX_MODULE_DEPTH: usize = 32;
 
 /// A problem reading the configuration directory. Exit status 2.
@@ -59,50 +61,6 @@ pub enum SourceError {
         help("pass the directory you run `terraform plan` in")
     )]
     NoTerraformFiles { path: PathBuf },
-}
-
-/// One inline `# immutable-lint:ignore RULE reason` directive.
-#[derive(Debug, Clone)]
-pub struct InlineIgnore {
-    /// The rule codes as written (`IMM001`, or a name).
-    pub rules: Vec<String>,
-    pub reason: String,
-    pub file: PathBuf,
-    pub line: usize,
-    /// Not directly above or inside a resource, data or module block: it applies to nothing.
-    pub detached: bool,
-}
-
-impl InlineIgnore {
-    pub fn covers(&self, rule: &RuleInfo) -> bool {
-        self.rules
-            .iter()
-            .any(|r| rules::find(r).is_some_and(|f| f.code == rule.code))
-    }
-
-    pub fn origin(&self) -> String {
-        format!("{}:{}", self.file.display(), self.line)
-    }
-
-    /// Unknown rule names or a missing reason make a directive invalid; it then applies to
-    /// nothing and is reported.
-    pub fn problem(&self) -> Option<String> {
-        if self.detached {
-            return Some(
-                "it is not directly above or inside a resource, data or module block".to_owned(),
-            );
-        }
-        if let Some(bad) = self.rules.iter().find(|r| rules::find(r).is_none()) {
-            return Some(format!("unknown rule {bad:?}"));
-        }
-        if self.rules.is_empty() {
-            return Some("no rule given".to_owned());
-        }
-        if self.reason.is_empty() {
-            return Some("no reason given".to_owned());
-        }
-        None
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -233,7 +191,7 @@ impl SourceMap {
         prefix: &str,
     ) -> Vec<(String, String)> {
         let mut calls = Vec::new();
-        let lines = Lines::new(text);
+        let lines = LineIndex::new(text);
         // Lines of the directives that belong to a block this map keeps.
         let mut attached = HashSet::new();
         for block in body.blocks() {
@@ -404,9 +362,9 @@ pub(crate) fn parse_error(file: &Path, text: &str, e: &hcl_edit::parser::Error) 
     }
 }
 
-fn block_entry(file: &Path, text: &str, lines: &Lines, block: &Block) -> Option<BlockEntry> {
+fn block_entry(file: &Path, text: &str, lines: &LineIndex, block: &Block) -> Option<BlockEntry> {
     let span = block.span()?;
-    let location = lines.location(file, text, span.start);
+    let location = block_location(lines, file, text, span.start);
     let line_start = lines.start_of(location.line);
     let ignores = directives(
         file,
@@ -419,142 +377,25 @@ fn block_entry(file: &Path, text: &str, lines: &Lines, block: &Block) -> Option<
     Some(BlockEntry { location, ignores })
 }
 
-/// Where each line of a file starts: line numbers by binary search, so locating every block
-/// of a file costs its length once, not once per block.
-pub(crate) struct Lines {
-    starts: Vec<usize>,
-}
-
-impl Lines {
-    pub(crate) fn new(text: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
-            .collect();
-        Self { starts }
-    }
-
-    /// The 1-based line of byte `offset`.
-    fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset).max(1)
-    }
-
-    /// The byte offset where 1-based `line` starts.
-    fn start_of(&self, line: usize) -> usize {
-        self.starts[line.saturating_sub(1).min(self.starts.len() - 1)]
-    }
-
-    /// The text of 1-based `line`, without its line break.
-    fn text<'t>(&self, text: &'t str, line: usize) -> &'t str {
-        let start = self.start_of(line).min(text.len());
-        let end = self.starts.get(line).map_or(text.len(), |&next| next - 1);
-        let end = end.clamp(start, text.len());
-        text[start..end]
-            .strip_suffix('\r')
-            .unwrap_or(&text[start..end])
-    }
-
-    /// The location of the block whose header starts at byte `start`.
-    pub(crate) fn location(&self, file: &Path, text: &str, start: usize) -> SourceLocation {
-        let start = start.min(text.len());
-        let header_end = text[start..]
-            .find(['{', '\n'])
-            .map_or(text.len(), |i| start + i);
-        let header_end = text[start..header_end].trim_end().len() + start;
-        let line = self.line_of(start);
-        let line_start = self.start_of(line).min(start);
-        SourceLocation {
-            file: file.to_owned(),
-            line,
-            column: text[line_start..start].chars().count() + 1,
-            span: start..header_end.max(start),
-        }
-    }
-}
-
-/// Directives in the comment lines directly above the block (which starts on `first_line`, at
-/// byte `block_start`) and inside it.
-fn directives(
+/// The location of the block whose header starts at byte `start`.
+pub(crate) fn block_location(
+    lines: &LineIndex,
     file: &Path,
     text: &str,
-    lines: &Lines,
-    first_line: usize,
-    block_start: usize,
-    block_end: usize,
-) -> Vec<InlineIgnore> {
-    let mut out = Vec::new();
-    // Comment lines directly above the block.
-    let mut top = first_line;
-    while top > 1 && is_comment(lines.text(text, top - 1)) {
-        top -= 1;
+    start: usize,
+) -> SourceLocation {
+    let start = start.min(text.len());
+    let header_end = text[start..]
+        .find(['{', '\n'])
+        .map_or(text.len(), |i| start + i);
+    let header_end = text[start..header_end].trim_end().len() + start;
+    let (line, column) = lines.line_column(text, start);
+    SourceLocation {
+        file: file.to_owned(),
+        line,
+        column,
+        span: start..header_end.max(start),
     }
-    for n in top..first_line {
-        if let Some(d) = parse_directive(lines.text(text, n)) {
-            out.push(InlineIgnore {
-                line: n,
-                file: file.to_owned(),
-                ..d
-            });
-        }
-    }
-    for (n, line) in text[block_start..block_end].lines().enumerate() {
-        if let Some(d) = parse_directive(line) {
-            out.push(InlineIgnore {
-                line: first_line + n,
-                file: file.to_owned(),
-                ..d
-            });
-        }
-    }
-    out
-}
-
-fn is_comment(line: &str) -> bool {
-    let t = line.trim_start();
-    t.starts_with('#') || t.starts_with("//") || t.starts_with("/*") || t.starts_with('*')
-}
-
-/// `# immutable-lint:ignore IMM001,IMM003 reason…` after a `#`, `//` or `/*` on the line.
-fn parse_directive(line: &str) -> Option<InlineIgnore> {
-    let comment = line
-        .find('#')
-        .into_iter()
-        .chain(line.find("//"))
-        .chain(line.find("/*"))
-        .min()?;
-    let rest = &line[comment..];
-    let at = rest.find(DIRECTIVE)?;
-    let rest = rest[at + DIRECTIVE.len()..].trim();
-    // The rule list ends at the first word not ending in a comma: `IMM001, IMM003 reason`.
-    let mut rules_end = 0;
-    for (start, word) in words(rest) {
-        rules_end = start + word.len();
-        if !word.ends_with(',') {
-            break;
-        }
-    }
-    let (rules_text, reason) = rest.split_at(rules_end);
-    let rules = rules_text
-        .split(',')
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-        .collect();
-    Some(InlineIgnore {
-        rules,
-        reason: reason.trim().trim_end_matches("*/").trim().to_owned(),
-        file: PathBuf::new(),
-        line: 0,
-        detached: false,
-    })
-}
-
-/// The whitespace-separated words of `text` with their byte offsets.
-fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let base = text.as_ptr().addr();
-    text.split(char::is_whitespace)
-        .filter(|word| !word.is_empty())
-        // Subslices of `text`: their offset is the distance between the pointers.
-        .map(move |word| (word.as_ptr().addr() - base, word))
 }
 
 /// Removes `.` and resolvable `..` components without touching the file system.
