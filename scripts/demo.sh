@@ -2,7 +2,8 @@
 # The main job on the embedded AWS: build the provider, start moto on a loopback port, apply
 # examples/quickstart, change the fleet's image, show the create-before-destroy replacement plan,
 # lint that plan with immutable-lint (clean) and a plan that updates an instance in place (exit 1),
-# apply it, list the Auto Scaling groups moto now holds, destroy, stop moto.
+# apply it, list the Auto Scaling groups moto now holds, roll out a broken image that the health
+# gate rejects and rolls back (the previous generation keeps serving), destroy, stop moto.
 #
 # Nothing leaves this machine: Terraform loads the provider from target/debug through
 # dev_overrides (no `terraform init`, no registry), and every AWS call goes to moto on 127.0.0.1.
@@ -176,6 +177,57 @@ banner "terraform apply replace.tfplan (new fleet first, then the old one goes)"
 "$terraform" apply -input=false "${color[@]}" replace.tfplan
 
 banner "AWS now (moto): one fleet, on $new_image_id"
+show_aws
+
+banner "A broken image: the gate holds its instances back, then rolls the new generation back"
+# A 10 s bake and a 25 s timeout (an override file, so examples/ stays as it is); the broken
+# image is simulated by marking the new instances Unhealthy as soon as they launch, which is
+# what their failing health checks would do on AWS.
+cat >web_override.tf <<'EOF'
+resource "immutable_fleet" "web" {
+  health_check {
+    type                = "EC2"
+    grace_period        = "10s"
+    timeout             = "25s"
+    healthy_for         = "10s"
+    min_healthy_percent = 100
+  }
+}
+EOF
+TF_LOG_PROVIDER=INFO "$terraform" apply -auto-approve -input=false -no-color \
+  -var "image_id=ami-12c6146b" >"$work/bad-apply.log" 2>&1 &
+apply_pid=$!
+"$python" - <<'PY'
+import os, sys, time
+import boto3
+
+kwargs = dict(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+asg = boto3.client("autoscaling", **kwargs)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    for group in asg.describe_auto_scaling_groups()["AutoScalingGroups"]:
+        tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
+        if tags.get("immutable:state") == "gating" and group.get("Instances"):
+            for instance in group["Instances"]:
+                asg.set_instance_health(InstanceId=instance["InstanceId"], HealthStatus="Unhealthy")
+                print(f"  {group['AutoScalingGroupName']}: {instance['InstanceId']} fails its health checks")
+            sys.exit(0)
+    time.sleep(0.2)
+sys.exit("the new generation never launched")
+PY
+apply_status=0
+wait "$apply_pid" || apply_status=$?
+# The gate's progress from the provider's log, then Terraform's error as the user sees it.
+sed -nE 's/^.*provider\.terraform-provider-immutable: (web: [^:]*|gate failed for [^:]*: rolling back).*$/  \1/p' \
+  "$work/bad-apply.log" >&2
+sed -n '/^Error: /,/apply again/p' "$work/bad-apply.log" >&2
+if [[ $apply_status -eq 0 ]]; then
+  printf 'error: the apply of a broken image succeeded; the gate should have rolled it back\n' >&2
+  exit 1
+fi
+rm web_override.tf
+
+banner "AWS now (moto): the new generation is gone, the previous one still serves $new_image_id"
 show_aws
 
 banner "terraform destroy"
