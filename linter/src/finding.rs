@@ -4,12 +4,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::config_resource::ConfigResource;
 use crate::plan::ResourceChange;
 use crate::plan::diff::ChangedPath;
 pub use crate::position::SourceLocation;
 use crate::registry::RuleInfo;
 pub use crate::registry::Severity;
-use crate::tfconfig::resource::ConfigResource;
 
 /// A changed attribute path as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,8 +7,8 @@
 //!
 //! Modules import one way, from the leaves up (no cycles):
 //! - leaves: `position` (offsets to lines and columns), [`registry`] (rule metadata and
-//!   severities), [`plan`] (the plan model), [`catalog`], `tfconfig::resource` (a resource
-//!   block as the rules see it);
+//!   severities), [`plan`] (the plan model), [`catalog`], [`config_resource`] (a resource
+//!   block as the rules see it in configuration mode);
 //! - [`finding`] (what a rule reports), then [`rules`] (the checks, and the list of them);
 //! - [`source`] (`--source` maps and inline ignores), [`tfconfig`] (configuration mode),
 //!   [`config`] (`.immutable-lint.toml`), [`input`];
@@ -21,6 +21,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod config_resource;
 pub mod docs;
 pub mod finding;
 pub mod input;

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tfplugin_cty::Value;
 
-use crate::aws::{self, AwsClients, ClientSettings, Endpoints};
+use crate::aws::{AwsClients, ClientSettings, Endpoints, LoadError};
 use crate::framework::value::ObjectExt;
 use crate::framework::{
     Attribute, Block, Diagnostics, NestedBlock, Path, Provider, ProviderData, Resource, Schema,
 };
-use crate::resources::fleet::Fleet;
+use crate::resources::Configured;
+use crate::resources::fleet::{self, Fleet};
 
 #[derive(Default)]
 pub struct ImmutableProvider {
@@ -86,27 +87,30 @@ impl Provider for ImmutableProvider {
                 elbv2: known_string(endpoints, "elbv2"),
             },
             credentials: self.credentials.clone(),
+            inventory_tag: fleet::TAG_FLEET,
         };
-        // Problems of the environment rather than of the provider block: said as such, before
-        // the SDK would go on without them.
-        if let Err(message) = aws::check_profile().await {
-            diagnostics.error("AWS profile not found", message);
-            return None;
-        }
-        if let Err(message) = aws::Timeouts::from_env() {
-            diagnostics.error("Invalid AWS timeout setting", message);
-            return None;
-        }
         match AwsClients::load(&settings).await {
-            Ok(clients) => {
-                tracing::info!(region = %clients.region, "configured AWS clients");
-                Some(Arc::new(clients))
+            Ok(aws) => {
+                tracing::info!(region = %aws.region, "configured AWS clients");
+                Some(Arc::new(Configured {
+                    aws,
+                    claims: fleet::Claims::default(),
+                }))
             }
-            Err(message) => {
+            // Problems of the environment rather than of the provider block are said as such.
+            Err(e @ LoadError::Profile(_)) => {
+                diagnostics.error("AWS profile not found", e.to_string());
+                None
+            }
+            Err(e @ LoadError::Timeouts(_)) => {
+                diagnostics.error("Invalid AWS timeout setting", e.to_string());
+                None
+            }
+            Err(e @ LoadError::NoRegion) => {
                 diagnostics.attribute_error(
                     Path::root().attr("region"),
                     "Cannot configure AWS",
-                    message,
+                    e.to_string(),
                 );
                 None
             }

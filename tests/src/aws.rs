@@ -15,7 +15,7 @@ use tokio::runtime::Runtime;
 use crate::{REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY};
 
 /// Tag key the provider puts on every ASG and launch template of a fleet
-/// (provider/src/resources/fleet/model.rs, `TAG_FLEET`).
+/// (provider/src/resources/fleet/spec.rs, `TAG_FLEET`).
 pub const FLEET_TAG: &str = "immutable:fleet";
 /// Tag key the provider puts on every generation.
 pub const GENERATION_TAG: &str = "immutable:generation";

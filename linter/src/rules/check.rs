@@ -1,10 +1,10 @@
 //! What a rule is: the hooks the linter calls, and what they see besides the plan.
 
 use crate::catalog::{Catalog, TypeInfo};
+use crate::config_resource::ConfigResource;
 use crate::finding::Finding;
 use crate::plan::{Mode, Plan, ResourceChange};
 use crate::registry::RuleInfo;
-use crate::tfconfig::resource::ConfigResource;
 
 /// What rules see besides the plan.
 pub struct Context<'c> {

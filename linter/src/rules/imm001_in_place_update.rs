@@ -120,7 +120,7 @@ impl Rule for InPlaceUpdate {
     fn check_config(
         &self,
         _ctx: &Context<'_>,
-        resource: &crate::tfconfig::resource::ConfigResource,
+        resource: &crate::config_resource::ConfigResource,
         out: &mut Vec<Finding>,
     ) {
         Self::config_form(resource, out);

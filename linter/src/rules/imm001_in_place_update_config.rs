@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
+use crate::config_resource::ConfigResource;
 use crate::finding::Finding;
 use crate::rules::imm001_in_place_update::InPlaceUpdate;
-use crate::tfconfig::resource::ConfigResource;
 
 /// GCE metadata keys a guest agent reads at boot; changed in place, they reach new boots only.
 const GCE_BOOT_KEYS: &[&str] = &["startup-script", "user-data"];

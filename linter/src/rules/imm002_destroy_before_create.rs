@@ -1,10 +1,9 @@
 use crate::catalog::Kind;
+use crate::config_resource::{ConfigResource, Unknown};
 use crate::finding::{Finding, PathReport};
 use crate::plan::{ChangeKind, ResourceChange};
 use crate::registry::{RuleInfo, declare_rule};
 use crate::rules::check::{Context, Rule};
-use crate::tfconfig::eval::Unknown;
-use crate::tfconfig::resource::ConfigResource;
 use std::fmt::Write as _;
 
 declare_rule! {

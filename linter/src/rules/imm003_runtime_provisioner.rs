@@ -1,10 +1,10 @@
 use std::collections::HashMap;
 
+use crate::config_resource::ConfigResource;
 use crate::finding::{Finding, PlanPosition};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::registry::{RuleInfo, declare_rule};
 use crate::rules::check::{Context, Rule};
-use crate::tfconfig::resource::ConfigResource;
 
 declare_rule! {
     /// ### What it does

@@ -2,6 +2,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::config_resource::{ConfigResource, UnknownValue};
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
 use crate::registry::{RuleInfo, declare_rule};
@@ -9,7 +10,6 @@ use crate::rules::check::{Context, Rule};
 use crate::rules::util::{
     blocks, int_at, port_spec_contains, range_contains, raw_may_contain, str_at, strings_at,
 };
-use crate::tfconfig::resource::{ConfigResource, UnknownValue};
 
 declare_rule! {
     /// ### What it does

@@ -9,9 +9,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::template::{Element, Template};
 use serde_json::{Map, Number, Value};
 
-/// Why a value is unknown, in words (`references aws_instance.web`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unknown(pub String);
+pub use crate::config_resource::Unknown;
 
 pub type Eval = Result<Value, Unknown>;
 

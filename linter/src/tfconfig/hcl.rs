@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::decl::{ArgDef, MAX_MODULE_DEPTH, MODULE_META, ModuleCall, RESOURCE_META};
 use super::eval::{Eval, LocalDef, Scope, Unknown};
-use super::resource::{ConfigResource, UnknownValue};
+use crate::config_resource::{ConfigResource, UnknownValue};
 use crate::position::SourceLocation;
 
 pub(super) fn hcl_declarations<'a>(

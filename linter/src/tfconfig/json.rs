@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::decl::{ArgDef, MODULE_META, ModuleCall};
 use super::eval::{LocalDef, Scope, Unknown};
 use super::hcl::{address, no_instances};
-use super::resource::{ConfigResource, UnknownValue};
+use crate::config_resource::{ConfigResource, UnknownValue};
 use crate::position::LineIndex;
 use crate::position::SourceLocation;
 use crate::source::{SourceError, block_location};

@@ -14,7 +14,8 @@ pub mod eval;
 mod files;
 mod hcl;
 mod json;
-pub mod resource;
+/// [`crate::config_resource`] under its former path.
+pub use crate::config_resource as resource;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use hcl_edit::Span as _;
 use serde_json::Value;
 
+pub use crate::config_resource::{ConfigResource, UnknownValue};
 use crate::position::LineIndex;
 use crate::source::{
     SourceError, SourceMap, block_location, normalize, parse_error, read_manifest,
@@ -31,7 +33,6 @@ use decl::{ArgDef, MAX_MODULE_DEPTH, ModuleCall};
 use eval::{Eval, LocalDef, Scope, Unknown};
 use files::{FileKind, ParsedFile, Syntax, file_kind, list_files, parse_all};
 use hcl::{hcl_declarations, hcl_resource};
-pub use resource::{ConfigResource, UnknownValue};
 
 /// A loaded configuration tree.
 #[derive(Debug)]

@@ -5,10 +5,9 @@
 //! every digit (cty numbers are arbitrary precision) and errors carry byte offsets.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
+use crate::codec::{MAX_DEPTH, snippet, write_json_string};
 use crate::error::{DecodeError, EncodeError};
-use crate::msgpack::{MAX_DEPTH, snippet};
 use crate::number::Number;
 use crate::path::{Path, PathStep};
 use crate::types::Type;
@@ -124,28 +123,6 @@ fn write_value(
         }
     }
     Ok(())
-}
-
-/// Writes `s` as a JSON string literal.
-pub(crate) fn write_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => {
-                // Writing to a String cannot fail.
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 //! assert_eq!(msgpack::decode(&bytes, &ty).unwrap(), value);
 //! ```
 
+mod codec;
 mod error;
 pub mod json;
 pub mod msgpack;

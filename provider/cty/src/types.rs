@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::codec::write_json_string;
 use crate::error::TypeError;
 
 /// Types nested deeper than this are rejected by [`Type::from_json`], so hostile input cannot
@@ -140,7 +141,7 @@ impl Type {
                     if i > 0 {
                         o.push(',');
                     }
-                    crate::json::write_json_string(name, o);
+                    write_json_string(name, o);
                     o.push(':');
                     t.write_json(o);
                 }

@@ -132,51 +132,32 @@ fn child_main() -> ExitCode {
 
 type TestFn = fn() -> Pin<Box<dyn Future<Output = ()>>>;
 
+/// `(name, test)` rows for `main`'s table, so a test is listed by its
+/// function name alone and the name printed is always the function's.
+macro_rules! tests {
+    ($($test:ident),* $(,)?) => {
+        [$((stringify!($test), || Box::pin($test()))),*]
+    };
+}
+
 fn main() -> ExitCode {
     if std::env::var_os(CHILD_ENV).is_some() {
         return child_main();
     }
-    let tests: &[(&str, TestFn)] = &[
-        ("handshake_line_has_go_plugin_format", || {
-            Box::pin(handshake_line_has_go_plugin_format())
-        }),
-        (
-            "pinned_client_cert_connects_and_others_are_rejected",
-            || Box::pin(pinned_client_cert_connects_and_others_are_rejected()),
-        ),
-        ("missing_rpc_is_unimplemented", || {
-            Box::pin(missing_rpc_is_unimplemented())
-        }),
-        ("ten_mib_messages_pass_both_ways", || {
-            Box::pin(ten_mib_messages_pass_both_ways())
-        }),
-        ("health_reports_plugin_serving", || {
-            Box::pin(health_reports_plugin_serving())
-        }),
-        ("shutdown_rpc_ends_the_process_with_streams_open", || {
-            Box::pin(shutdown_rpc_ends_the_process_with_streams_open())
-        }),
-        ("shutdown_does_not_wait_for_a_stuck_rpc", || {
-            Box::pin(shutdown_does_not_wait_for_a_stuck_rpc())
-        }),
-        ("sigint_is_ignored_and_sigterm_stops", || {
-            Box::pin(sigint_is_ignored_and_sigterm_stops())
-        }),
-        ("stderr_is_hclog_json_lines", || {
-            Box::pin(stderr_is_hclog_json_lines())
-        }),
-        ("plaintext_without_client_cert", || {
-            Box::pin(plaintext_without_client_cert())
-        }),
-        ("missing_cookie_exits_1_with_message", || {
-            Box::pin(missing_cookie_exits_1_with_message())
-        }),
-        ("protocol_without_5_exits_1_with_message", || {
-            Box::pin(protocol_without_5_exits_1_with_message())
-        }),
-        ("debug_mode_prints_reattach_and_stops_on_ctrl_c", || {
-            Box::pin(debug_mode_prints_reattach_and_stops_on_ctrl_c())
-        }),
+    let tests: &[(&str, TestFn)] = &tests![
+        handshake_line_has_go_plugin_format,
+        pinned_client_cert_connects_and_others_are_rejected,
+        missing_rpc_is_unimplemented,
+        ten_mib_messages_pass_both_ways,
+        health_reports_plugin_serving,
+        shutdown_rpc_ends_the_process_with_streams_open,
+        shutdown_does_not_wait_for_a_stuck_rpc,
+        sigint_is_ignored_and_sigterm_stops,
+        stderr_is_hclog_json_lines,
+        plaintext_without_client_cert,
+        missing_cookie_exits_1_with_message,
+        protocol_without_5_exits_1_with_message,
+        debug_mode_prints_reattach_and_stops_on_ctrl_c,
     ];
 
     // Like libtest: positional arguments filter by substring, flags ignored.
@@ -428,13 +409,15 @@ impl ServerCertVerifier for PinnedServer {
     }
 }
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// A gRPC channel over the plugin's Unix socket, with TLS when `server_cert`
 /// is given, presenting `identity` as client certificate when given.
 async fn channel(
     socket: &Path,
     server_cert: Option<CertificateDer<'static>>,
     identity: Option<&ClientIdentity>,
-) -> Result<Channel, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<Channel, BoxError> {
     // The URI is required but unused: the connector ignores it.
     let endpoint = Endpoint::try_from("http://localhost")?.connect_timeout(PATIENCE);
     let socket = socket.to_owned();
@@ -483,31 +466,64 @@ async fn get_schema(channel: Channel) -> Result<GetProviderSchema::Response, Sta
         .map(Response::into_inner)
 }
 
-async fn shutdown(channel: Channel) {
+/// Connects (TLS when `server_cert` is given) and calls GetSchema: for
+/// attempts that are expected to fail, at whichever of the two steps.
+async fn connect_and_get_schema(
+    socket: &Path,
+    server_cert: Option<CertificateDer<'static>>,
+    identity: Option<&ClientIdentity>,
+) -> Result<GetProviderSchema::Response, BoxError> {
+    let channel = channel(socket, server_cert, identity).await?;
+    Ok(get_schema(channel).await?)
+}
+
+/// Sends Shutdown (as Terraform does when done) and waits for the plugin to
+/// exit; returns what [`Plugin::wait`] does, for the test to check.
+async fn shutdown_and_wait(plugin: Plugin, channel: Channel) -> (Option<i32>, String, String) {
     GrpcControllerClient::new(channel)
         .shutdown(Empty {})
         .await
         .unwrap();
+    plugin.wait().await
 }
 
-/// A TLS plugin as Terraform starts it, plus a connected channel.
-async fn tls_plugin() -> (Plugin, Channel) {
+/// A plugin started as Terraform starts it, with AutoMTLS, and the client
+/// identity whose certificate it was given.
+async fn launch_tls(protocol_versions: &str, tf_log: Option<&str>) -> (Plugin, ClientIdentity) {
     let identity = terraform_like_client_cert();
     let plugin = launch(Launch {
         client_cert_pem: Some(&identity.pem),
         cookie: true,
-        protocol_versions: Some("6,5"),
+        protocol_versions: Some(protocol_versions),
+        tf_log,
         ..Launch::default()
     })
     .await;
-    let channel = channel(
-        &plugin.socket(),
-        Some(plugin.server_cert()),
-        Some(&identity),
-    )
-    .await
-    .unwrap();
+    (plugin, identity)
+}
+
+/// A TLS channel to `plugin`, presenting `identity`.
+async fn connect_tls(plugin: &Plugin, identity: &ClientIdentity) -> Channel {
+    channel(&plugin.socket(), Some(plugin.server_cert()), Some(identity))
+        .await
+        .unwrap()
+}
+
+/// A TLS plugin as Terraform starts it, plus a connected channel.
+async fn tls_plugin() -> (Plugin, Channel) {
+    let (plugin, identity) = launch_tls("6,5", None).await;
+    let channel = connect_tls(&plugin, &identity).await;
     (plugin, channel)
+}
+
+/// Terraform SIGKILLs a provider 2 s after asking it to shut down.
+#[track_caller]
+fn assert_stopped_before_sigkill(started: std::time::Instant) {
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "Terraform SIGKILLs after 2 s; took {:?}",
+        started.elapsed()
+    );
 }
 
 // ---------------------------------------------------------------- the tests
@@ -539,8 +555,7 @@ async fn handshake_line_has_go_plugin_format() {
     let der = STANDARD_NO_PAD.decode(cert).unwrap();
     assert_eq!(der[0], 0x30, "DER starts with a SEQUENCE");
 
-    shutdown(channel).await;
-    let (code, rest, _) = plugin.wait().await;
+    let (code, rest, _) = shutdown_and_wait(plugin, channel).await;
     assert_eq!(code, Some(0));
     assert_eq!(rest, "", "nothing but the handshake may reach stdout");
     assert!(
@@ -550,50 +565,31 @@ async fn handshake_line_has_go_plugin_format() {
 }
 
 async fn pinned_client_cert_connects_and_others_are_rejected() {
-    let identity = terraform_like_client_cert();
+    let (plugin, identity) = launch_tls("5,6", None).await;
     let stranger = terraform_like_client_cert();
-    let plugin = launch(Launch {
-        client_cert_pem: Some(&identity.pem),
-        cookie: true,
-        protocol_versions: Some("5,6"),
-        ..Launch::default()
-    })
-    .await;
     let socket = plugin.socket();
 
     // A different certificate: TLS 1.3 clients learn of the rejection only
     // when they read, so the failure may surface on connect or on the RPC.
-    let with_stranger = async {
-        let channel = channel(&socket, Some(plugin.server_cert()), Some(&stranger)).await?;
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(get_schema(channel).await?)
-    };
     assert!(
-        with_stranger.await.is_err(),
+        connect_and_get_schema(&socket, Some(plugin.server_cert()), Some(&stranger))
+            .await
+            .is_err(),
         "a foreign client cert must be rejected"
     );
-
-    let without_cert = async {
-        let channel = channel(&socket, Some(plugin.server_cert()), None).await?;
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(get_schema(channel).await?)
-    };
     assert!(
-        without_cert.await.is_err(),
+        connect_and_get_schema(&socket, Some(plugin.server_cert()), None)
+            .await
+            .is_err(),
         "a client without cert must be rejected"
     );
-
-    let plaintext = async {
-        let channel = channel(&socket, None, None).await?;
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(get_schema(channel).await?)
-    };
     assert!(
-        plaintext.await.is_err(),
+        connect_and_get_schema(&socket, None, None).await.is_err(),
         "plaintext must be rejected when TLS is on"
     );
 
     // The right certificate still works after the failed attempts.
-    let channel = channel(&socket, Some(plugin.server_cert()), Some(&identity))
-        .await
-        .unwrap();
+    let channel = connect_tls(&plugin, &identity).await;
     let schema = get_schema(channel.clone()).await.unwrap();
     assert!(schema.provider.is_some());
     let stderr = plugin.stderr();
@@ -602,8 +598,7 @@ async fn pinned_client_cert_connects_and_others_are_rejected() {
         "rejection is logged: {stderr}"
     );
 
-    shutdown(channel).await;
-    assert_eq!(plugin.wait().await.0, Some(0));
+    assert_eq!(shutdown_and_wait(plugin, channel).await.0, Some(0));
 }
 
 async fn missing_rpc_is_unimplemented() {
@@ -613,8 +608,7 @@ async fn missing_rpc_is_unimplemented() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
-    shutdown(channel).await;
-    assert_eq!(plugin.wait().await.0, Some(0));
+    assert_eq!(shutdown_and_wait(plugin, channel).await.0, Some(0));
 }
 
 async fn ten_mib_messages_pass_both_ways() {
@@ -638,8 +632,7 @@ async fn ten_mib_messages_pass_both_ways() {
     let echoed = response.prepared_config.unwrap().msgpack;
     assert_eq!(echoed.len(), payload.len());
     assert!(echoed == payload, "payload survives the round trip");
-    shutdown(channel).await;
-    assert_eq!(plugin.wait().await.0, Some(0));
+    assert_eq!(shutdown_and_wait(plugin, channel).await.0, Some(0));
 }
 
 async fn health_reports_plugin_serving() {
@@ -656,8 +649,7 @@ async fn health_reports_plugin_serving() {
         .unwrap()
         .into_inner();
     assert_eq!(response.status(), ServingStatus::Serving);
-    shutdown(channel).await;
-    assert_eq!(plugin.wait().await.0, Some(0));
+    assert_eq!(shutdown_and_wait(plugin, channel).await.0, Some(0));
 }
 
 async fn shutdown_rpc_ends_the_process_with_streams_open() {
@@ -693,18 +685,13 @@ async fn shutdown_rpc_ends_the_process_with_streams_open() {
     );
 
     let started = std::time::Instant::now();
-    shutdown(channel).await;
-    let (code, _, stderr) = plugin.wait().await;
+    let (code, _, stderr) = shutdown_and_wait(plugin, channel).await;
     assert_eq!(code, Some(0));
     assert!(
         !stderr.contains("did not finish within the shutdown grace"),
         "open streams must end on shutdown, not be cut off: {stderr}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "Terraform SIGKILLs after 2 s; took {:?}",
-        started.elapsed()
-    );
+    assert_stopped_before_sigkill(started);
     // Both streams ended cleanly or with the connection; neither carried data.
     assert!(!matches!(stdio.message().await, Ok(Some(_))));
     assert!(!matches!(broker.message().await, Ok(Some(_))));
@@ -720,14 +707,9 @@ async fn shutdown_does_not_wait_for_a_stuck_rpc() {
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let started = std::time::Instant::now();
-    shutdown(channel).await;
-    let (code, _, stderr) = plugin.wait().await;
+    let (code, _, stderr) = shutdown_and_wait(plugin, channel).await;
     assert_eq!(code, Some(0));
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "Terraform SIGKILLs after 2 s; took {:?}",
-        started.elapsed()
-    );
+    assert_stopped_before_sigkill(started);
     assert!(
         stderr.contains("did not finish within the shutdown grace"),
         "{stderr}"
@@ -755,25 +737,10 @@ async fn sigint_is_ignored_and_sigterm_stops() {
 }
 
 async fn stderr_is_hclog_json_lines() {
-    let identity = terraform_like_client_cert();
-    let plugin = launch(Launch {
-        client_cert_pem: Some(&identity.pem),
-        cookie: true,
-        protocol_versions: Some("5"),
-        tf_log: Some("TRACE"),
-        ..Launch::default()
-    })
-    .await;
-    let channel = channel(
-        &plugin.socket(),
-        Some(plugin.server_cert()),
-        Some(&identity),
-    )
-    .await
-    .unwrap();
+    let (plugin, identity) = launch_tls("5", Some("TRACE")).await;
+    let channel = connect_tls(&plugin, &identity).await;
     get_schema(channel.clone()).await.unwrap();
-    shutdown(channel).await;
-    let (code, _, stderr) = plugin.wait().await;
+    let (code, _, stderr) = shutdown_and_wait(plugin, channel).await;
     assert_eq!(code, Some(0));
 
     let timestamp =
@@ -817,8 +784,7 @@ async fn plaintext_without_client_cert() {
     assert_eq!(fields[5], "", "no certificate without AutoMTLS");
     let channel = channel(&plugin.socket(), None, None).await.unwrap();
     assert!(get_schema(channel.clone()).await.is_ok());
-    shutdown(channel).await;
-    assert_eq!(plugin.wait().await.0, Some(0));
+    assert_eq!(shutdown_and_wait(plugin, channel).await.0, Some(0));
 }
 
 async fn missing_cookie_exits_1_with_message() {

@@ -163,22 +163,61 @@ impl AwsError {
         }
     }
 
-    /// The request got no answer at all (the endpoint did not connect or stayed silent):
-    /// another call to the same endpoint would only wait as long again.
-    pub fn is_unreachable(&self) -> bool {
-        matches!(
-            self.code.as_str(),
+    /// What kind of failure this is, for the decisions callers make on it.
+    pub fn kind(&self) -> ErrorKind {
+        let code = self.code.as_str();
+        if matches!(
+            code,
             "ConnectTimeout" | "ReadTimeout" | "Timeout" | "OperationTimeout" | "ConnectionFailed"
-        )
-    }
-
-    /// The object the call addressed does not exist (any of the services' spellings).
-    pub fn is_not_found(&self) -> bool {
-        self.code.contains("NotFound")
-            || (self.code == "ValidationError"
+        ) {
+            ErrorKind::Unreachable
+        } else if code.contains("NotFound")
+            || (code == "ValidationError"
                 && (self.message.contains("not found") || self.message.ends_with("- null")))
+        {
+            ErrorKind::NotFound
+        } else if code.contains("AlreadyExists") {
+            ErrorKind::AlreadyExists
+        } else if THROTTLING_CODES.contains(&code) {
+            ErrorKind::Throttled
+        } else {
+            ErrorKind::Other
+        }
     }
 }
+
+/// What callers decide on; the code and message stay in [`AwsError`] for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The object the call addressed does not exist (any of the services' spellings).
+    NotFound,
+    /// An object of that name exists already.
+    AlreadyExists,
+    /// The account's request rate was exceeded, and the SDK's retries ran out.
+    Throttled,
+    /// The request got no answer at all (the endpoint did not connect or stayed silent):
+    /// another call to the same endpoint would only wait as long again.
+    Unreachable,
+    Other,
+}
+
+/// The services' throttling codes (the same list the SDK's retry classifier uses).
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
 
 /// The error and its causes, `: `-separated.
 fn chain(err: &dyn std::error::Error) -> String {
@@ -255,6 +294,16 @@ where
     move |err| AwsError::new(operation, &err)
 }
 
+/// A call's result with "the object does not exist" as `Ok(None)`: for calls that remove or
+/// look up something that may be gone already.
+pub fn absent_is_none<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +330,6 @@ mod tests {
             "DescribeInstances failed: ReadTimeout: connected to http://127.0.0.1:9/, but it \
              sent no answer within 30s (read timeout)"
         );
-        assert!(!t.is_not_found());
+        assert_eq!(t.kind(), ErrorKind::Unreachable);
     }
 }

@@ -1,12 +1,12 @@
-//! Group reads for refreshes: one snapshot of every fleet group per plan, batched direct reads
+//! Group reads for refreshes: one snapshot of every tagged group per plan, batched direct reads
 //! behind it.
 //!
 //! Terraform refreshes up to `-parallelism` (default 10) resources at once, each in its own
 //! ReadResource RPC, and starts a fresh provider process for every walk. Coalescing only the
 //! reads that happen to be in flight together gave 17–25 DescribeAutoScalingGroups calls for a
 //! no-op plan of 100 fleets (bench/results/provider.md). Instead, the first read of a process
-//! lists every group tagged `immutable:fleet` (100 per call, the API's page limit) and later
-//! reads are answered from that snapshot:
+//! lists every group carrying the inventory tag key that the resource names (100 per call, the
+//! API's page limit) and later reads are answered from that snapshot:
 //!
 //! - **Positive answers only.** A group found in the snapshot is returned. A group missing from
 //!   it is read directly before being reported gone, so a group created by someone else after
@@ -44,14 +44,14 @@ use aws_smithy_types::config_bag::ConfigBag;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::AwsError;
+use super::error::ErrorKind;
 use super::error::aws_err;
+use super::groups::is_live;
 
 /// How long the first direct read of a batch waits for company.
 const WINDOW: Duration = Duration::from_millis(20);
 /// Names per direct call (the API's limit for `AutoScalingGroupNames`).
 const MAX_NAMES: usize = 50;
-/// The tag every generation carries (`resources::fleet::model::TAG_FLEET`).
-pub const FLEET_TAG_KEY: &str = "immutable:fleet";
 /// How long a snapshot answers reads.
 pub const SNAPSHOT_TTL: Duration = Duration::from_secs(30);
 /// Groups per listing call: the API's maximum `MaxRecords`.
@@ -140,6 +140,8 @@ pub struct GroupReader {
 #[derive(Debug)]
 struct Snapshot {
     client: aws_sdk_autoscaling::Client,
+    /// The tag key the listing filters on and indexes by.
+    tag_key: &'static str,
     writes: WriteEpoch,
     ttl: Duration,
     /// Held while a listing runs, so concurrent first reads wait for one listing.
@@ -166,7 +168,7 @@ struct Taken {
     answered: HashSet<String>,
     /// Why the listing got no answer at all, if it did not (timeouts, refused connections).
     unreachable: Option<AwsError>,
-    /// Every live group listed, by the value of its [`FLEET_TAG_KEY`] tag; `None` when the
+    /// Every live group listed, by the value of its inventory tag; `None` when the
     /// listing failed or stopped at its page cap, so it cannot vouch for what is absent.
     by_tag: Option<HashMap<String, Vec<AutoScalingGroup>>>,
 }
@@ -174,14 +176,19 @@ struct Taken {
 impl GroupReader {
     /// Starts the batching task on the current tokio runtime. `writes` must be the epoch whose
     /// interceptor is installed on the clients that change groups.
-    pub fn spawn(client: aws_sdk_autoscaling::Client, writes: WriteEpoch) -> Self {
-        Self::spawn_with_ttl(client, writes, SNAPSHOT_TTL)
+    pub fn spawn(
+        client: aws_sdk_autoscaling::Client,
+        tag_key: &'static str,
+        writes: WriteEpoch,
+    ) -> Self {
+        Self::spawn_with_ttl(client, tag_key, writes, SNAPSHOT_TTL)
     }
 
     /// [`GroupReader::spawn`] with another snapshot lifetime (`Duration::ZERO`: no snapshot,
     /// every read is direct).
     pub fn spawn_with_ttl(
         client: aws_sdk_autoscaling::Client,
+        tag_key: &'static str,
         writes: WriteEpoch,
         ttl: Duration,
     ) -> Self {
@@ -191,6 +198,7 @@ impl GroupReader {
             requests,
             snapshot: Arc::new(Snapshot {
                 client,
+                tag_key,
                 writes,
                 ttl,
                 taken: Mutex::new(None),
@@ -227,7 +235,7 @@ impl GroupReader {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Every live group whose [`FLEET_TAG_KEY`] tag is `value`, from the current snapshot when
+    /// Every live group whose inventory tag is `value`, from the current snapshot when
     /// it is complete; `None` when there is none (this never takes one) or it cannot vouch for
     /// the answer, and the caller must read directly.
     pub async fn tagged(&self, value: &str) -> Option<Vec<AutoScalingGroup>> {
@@ -309,7 +317,7 @@ impl Snapshot {
             .filters(
                 Filter::builder()
                     .name("tag-key")
-                    .values(FLEET_TAG_KEY)
+                    .values(self.tag_key)
                     .build(),
             )
             .max_records(SNAPSHOT_PAGE_SIZE)
@@ -328,7 +336,7 @@ impl Snapshot {
                         {
                             groups.insert(name.to_owned(), group.clone());
                             if let (Some(index), Some(value)) =
-                                (by_tag.as_mut(), tag_value(group, FLEET_TAG_KEY))
+                                (by_tag.as_mut(), tag_value(group, self.tag_key))
                             {
                                 index
                                     .entry(value.to_owned())
@@ -348,10 +356,10 @@ impl Snapshot {
                 }
                 Err(e) => {
                     let e = aws_err("DescribeAutoScalingGroups")(e);
-                    tracing::debug!(error = %e, "listing fleet groups failed; reading directly");
+                    tracing::debug!(error = %e, "listing tagged groups failed; reading directly");
                     groups.clear();
                     by_tag = None;
-                    unreachable = e.is_unreachable().then_some(e);
+                    unreachable = (e.kind() == ErrorKind::Unreachable).then_some(e);
                     break;
                 }
             }
@@ -359,7 +367,7 @@ impl Snapshot {
         tracing::debug!(
             groups = groups.len(),
             calls = listed,
-            "snapshot of the fleet groups"
+            "snapshot of the tagged groups"
         );
         Taken {
             epoch,
@@ -378,10 +386,6 @@ fn tag_value<'a>(group: &'a AutoScalingGroup, key: &str) -> Option<&'a str> {
         .iter()
         .find(|t| t.key() == Some(key))
         .and_then(|t| t.value())
-}
-
-fn is_live(group: &AutoScalingGroup) -> bool {
-    group.status().is_none_or(|s| !s.starts_with("Delete"))
 }
 
 async fn run(

@@ -2,8 +2,12 @@
 
 pub mod error;
 pub mod group_reader;
+pub mod groups;
+pub mod instances;
 pub mod template_reader;
+pub mod templates;
 pub mod transport;
+pub mod wait;
 
 use std::time::Duration;
 
@@ -12,7 +16,7 @@ use aws_config::retry::RetryConfig;
 use aws_types::region::Region;
 use transport::TransportInterceptor;
 
-pub use error::AwsError;
+pub use error::{AwsError, ErrorKind};
 pub use group_reader::{GroupReader, WriteEpoch};
 pub use template_reader::TemplateReader;
 pub use transport::Timeouts;
@@ -33,6 +37,22 @@ pub struct ClientSettings {
     /// Replaces the standard credential chain; set only by embedders such as tests, never
     /// from Terraform configuration (credentials do not belong in HCL).
     pub credentials: Option<aws_credential_types::Credentials>,
+    /// The tag key whose value the refresh snapshots ([`GroupReader`], [`TemplateReader`])
+    /// index groups and templates by: the resource's own (the fleet's `immutable:fleet`).
+    pub inventory_tag: &'static str,
+}
+
+/// Why the clients could not be set up: the environment's AWS settings, not an AWS answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LoadError {
+    /// `AWS_PROFILE` names a profile the shared files do not have (or they cannot be read).
+    #[error("{0}")]
+    Profile(String),
+    /// An `IMMUTABLE_AWS_TIMEOUT_SCALE` that is not a positive number.
+    #[error("{0}")]
+    Timeouts(String),
+    #[error("No AWS region: set `region` in the provider block, or AWS_REGION in the environment.")]
+    NoRegion,
 }
 
 /// The clients every resource shares.
@@ -45,16 +65,13 @@ pub struct AwsClients {
     pub groups: GroupReader,
     /// One listing of the fleets' launch templates per plan, for refreshes.
     pub templates: TemplateReader,
-    /// Names claimed by creates in this configured provider (one Terraform walk), so two
-    /// resources creating the same name in one apply are told apart from a replacement.
-    pub claims: Claims,
     pub region: String,
 }
 
 impl AwsClients {
     /// Loads the standard AWS configuration (credential chain, `AWS_ENDPOINT_URL`, profile)
     /// and applies the provider's settings on top. Must run inside a tokio runtime.
-    pub async fn load(settings: &ClientSettings) -> Result<Self, String> {
+    pub async fn load(settings: &ClientSettings) -> Result<Self, LoadError> {
         // Adaptive retries: rate-limits itself under throttling instead of hammering the API.
         // The backoff cap also caps the rate limiter's delay, which at a provider's low
         // request rate would otherwise grow to ~20 s per throttled call.
@@ -64,8 +81,8 @@ impl AwsClients {
             .with_max_backoff(Duration::from_secs(3));
         // Every call is bounded (transport.rs says why these values); a call that outlives
         // them fails with an error naming the endpoint and what timed out.
-        let timeouts = Timeouts::from_env()?;
-        check_profile().await?;
+        check_profile().await.map_err(LoadError::Profile)?;
+        let timeouts = Timeouts::from_env().map_err(LoadError::Timeouts)?;
         let mut loader = aws_config::defaults(BehaviorVersion::v2026_01_12())
             .retry_config(retry)
             .timeout_config(timeouts.config());
@@ -76,11 +93,10 @@ impl AwsClients {
             loader = loader.credentials_provider(credentials.clone());
         }
         let shared = loader.load().await;
-        let region = shared.region().map(ToString::to_string).ok_or_else(|| {
-            "No AWS region: set `region` in the provider block, or AWS_REGION in the \
-                 environment."
-                .to_owned()
-        })?;
+        let region = shared
+            .region()
+            .map(ToString::to_string)
+            .ok_or(LoadError::NoRegion)?;
 
         // Every write through these clients voids the group reader's snapshot.
         let writes = WriteEpoch::default();
@@ -106,43 +122,13 @@ impl AwsClients {
         let autoscaling = aws_sdk_autoscaling::Client::from_conf(autoscaling.build());
         let ec2 = aws_sdk_ec2::Client::from_conf(ec2.build());
         Ok(Self {
-            templates: TemplateReader::new(
-                ec2.clone(),
-                group_reader::FLEET_TAG_KEY,
-                writes.clone(),
-            ),
+            templates: TemplateReader::new(ec2.clone(), settings.inventory_tag, writes.clone()),
             ec2,
-            groups: GroupReader::spawn(autoscaling.clone(), writes),
-            claims: Claims::default(),
+            groups: GroupReader::spawn(autoscaling.clone(), settings.inventory_tag, writes),
             autoscaling,
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
             region,
         })
-    }
-}
-
-/// Names claimed in this provider instance. Terraform starts a provider process for each walk
-/// and creates every resource instance once per walk, so a second claim of a name in one
-/// process means two resource instances create the same name.
-#[derive(Debug, Clone, Default)]
-pub struct Claims(std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
-
-impl Claims {
-    /// Claims `name`; false when it was claimed before.
-    pub fn claim(&self, name: &str) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(name.to_owned())
-    }
-
-    /// Gives a name back (its create failed and removed what it made, or its fleet was
-    /// deleted), so a later create in the same process is not taken for a duplicate.
-    pub fn release(&self, name: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(name);
     }
 }
 

@@ -179,29 +179,30 @@ impl fmt::Display for Transport {
             n => format!(", {n} attempts"),
         };
         let endpoint = &self.endpoint;
-        match self.kind {
-            TransportKind::ConnectTimeout => write!(
-                f,
-                "could not connect to {endpoint}{after} (connect timeout{attempts})"
+        let (what, bound) = match self.kind {
+            TransportKind::ConnectTimeout => (
+                format!("could not connect to {endpoint}"),
+                "connect timeout",
             ),
-            TransportKind::ReadTimeout => write!(
-                f,
-                "connected to {endpoint}, but it sent no answer{after} (read timeout{attempts})"
+            TransportKind::ReadTimeout => (
+                format!("connected to {endpoint}, but it sent no answer"),
+                "read timeout",
             ),
-            TransportKind::AttemptTimeout => write!(
-                f,
-                "the answer from {endpoint} did not complete{after} (attempt timeout{attempts})"
+            TransportKind::AttemptTimeout => (
+                format!("the answer from {endpoint} did not complete"),
+                "attempt timeout",
             ),
-            TransportKind::Timeout => {
-                write!(f, "no answer from {endpoint}{after} (timeout{attempts})")
+            TransportKind::Timeout => (format!("no answer from {endpoint}"), "timeout"),
+            TransportKind::Connection => {
+                return write!(
+                    f,
+                    "the connection to {endpoint} failed: {} (attempt {})",
+                    self.cause(),
+                    self.attempt
+                );
             }
-            TransportKind::Connection => write!(
-                f,
-                "the connection to {endpoint} failed: {} (attempt {})",
-                self.cause(),
-                self.attempt
-            ),
-        }
+        };
+        write!(f, "{what}{after} ({bound}{attempts})")
     }
 }
 
@@ -246,28 +247,32 @@ impl TransportInterceptor {
         Self { timeouts }
     }
 
-    fn transport(
+    /// Takes the error out of `slot` as the source of a [`Transport`] of `kind` naming the
+    /// request's endpoint. `None`, with `slot` untouched, when it holds no error or the
+    /// endpoint is unknown.
+    fn take_transport(
         &self,
+        slot: &mut Slot,
         cfg: &ConfigBag,
-        endpoint: String,
         kind: TransportKind,
-        source: BoxError,
-    ) -> Transport {
+    ) -> Option<Transport> {
+        let RequestEndpoint(endpoint) = cfg.load::<RequestEndpoint>()?.clone();
+        let original = take_error(slot)?;
         let after = match kind {
             TransportKind::ConnectTimeout => Some(self.timeouts.connect),
             TransportKind::ReadTimeout => Some(self.timeouts.read),
             TransportKind::AttemptTimeout => Some(self.timeouts.attempt),
             TransportKind::Timeout | TransportKind::Connection => None,
         };
-        Transport {
+        Some(Transport {
             endpoint,
             kind,
             attempt: cfg
                 .load::<RequestAttempts>()
                 .map_or(1, RequestAttempts::attempts),
             after,
-            source,
-        }
+            source: Box::new(original),
+        })
     }
 }
 
@@ -364,16 +369,11 @@ impl Intercept for TransportInterceptor {
         let (is_io, is_user, other) =
             (connector.is_io(), connector.is_user(), connector.as_other());
         // Connector errors happen after transmit, so the endpoint is known.
-        let Some(RequestEndpoint(endpoint)) = cfg.load::<RequestEndpoint>().cloned() else {
+        let Some(transport) = self.take_transport(slot, cfg, kind) else {
             return Ok(());
         };
-        let Some(original) = take_error(slot) else {
-            return Ok(());
-        };
-        let attempt = cfg
-            .load::<RequestAttempts>()
-            .map_or(1, RequestAttempts::attempts);
-        let source: BoxError = Box::new(self.transport(cfg, endpoint, kind, Box::new(original)));
+        let attempt = transport.attempt;
+        let source: BoxError = Box::new(transport);
         let error = if kind.is_timeout() && attempt >= MAX_TIMEOUT_ATTEMPTS {
             // Not retryable: an endpoint that was silent this often is not coming back
             // within the operation.
@@ -409,18 +409,9 @@ impl Intercept for TransportInterceptor {
         {
             return Ok(());
         }
-        let Some(RequestEndpoint(endpoint)) = cfg.load::<RequestEndpoint>().cloned() else {
+        let Some(transport) = self.take_transport(slot, cfg, TransportKind::AttemptTimeout) else {
             return Ok(());
         };
-        let Some(original) = take_error(slot) else {
-            return Ok(());
-        };
-        let transport = self.transport(
-            cfg,
-            endpoint,
-            TransportKind::AttemptTimeout,
-            Box::new(original),
-        );
         *slot = Err(OrchestratorError::timeout(Box::new(transport)));
         Ok(())
     }
@@ -474,6 +465,43 @@ mod tests {
         );
         let refused = ConnectorError::io("Connection refused (os error 111)".into());
         assert_eq!(connector_kind(&refused), TransportKind::Connection);
+    }
+
+    #[test]
+    fn messages_name_the_endpoint_the_bound_and_the_attempts() {
+        let message = |kind, attempt, after| {
+            Transport {
+                endpoint: "http://127.0.0.1:9/".to_owned(),
+                kind,
+                attempt,
+                after,
+                source: "Connection refused (os error 111)".into(),
+            }
+            .to_string()
+        };
+        let secs = |s| Some(Duration::from_secs(s));
+        assert_eq!(
+            message(TransportKind::ConnectTimeout, 3, secs(10)),
+            "could not connect to http://127.0.0.1:9/ within 10s (connect timeout, 3 attempts)"
+        );
+        assert_eq!(
+            message(TransportKind::ReadTimeout, 1, secs(30)),
+            "connected to http://127.0.0.1:9/, but it sent no answer within 30s (read timeout)"
+        );
+        assert_eq!(
+            message(TransportKind::AttemptTimeout, 2, secs(60)),
+            "the answer from http://127.0.0.1:9/ did not complete within 1m \
+             (attempt timeout, 2 attempts)"
+        );
+        assert_eq!(
+            message(TransportKind::Timeout, 1, None),
+            "no answer from http://127.0.0.1:9/ (timeout)"
+        );
+        assert_eq!(
+            message(TransportKind::Connection, 2, None),
+            "the connection to http://127.0.0.1:9/ failed: Connection refused (os error 111) \
+             (attempt 2)"
+        );
     }
 
     #[test]

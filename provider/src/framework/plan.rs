@@ -12,6 +12,7 @@ use tfplugin_cty::{Path, Value};
 
 use super::plan_modifier::PlanModifier;
 use super::schema::{Block, Nesting};
+use super::value::{ObjectExt, attr_mut};
 
 /// The result of planning one resource instance.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,18 +56,6 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> P
     }
 }
 
-fn attr<'a>(value: &'a Value, name: &str) -> &'a Value {
-    static NULL: Value = Value::Null;
-    value.get(name).unwrap_or(&NULL)
-}
-
-fn attr_mut<'a>(value: &'a mut Value, name: &str) -> Option<&'a mut Value> {
-    match value {
-        Value::Object(attrs) => attrs.get_mut(name),
-        _ => None,
-    }
-}
-
 /// Visits each nested-block object of `planned` paired with its configuration object.
 /// Set-nested blocks are skipped: matching set elements to configuration needs Terraform's
 /// heuristics, and no resource here uses them.
@@ -77,7 +66,7 @@ fn for_each_nested(
     mut f: impl FnMut(&Block, &Value, &mut Value),
 ) {
     for nested in &block.blocks {
-        let config_value = attr(config, &nested.name);
+        let config_value = config.attr(&nested.name);
         let Some(planned_value) = attr_mut(planned, &nested.name) else {
             continue;
         };
@@ -109,7 +98,7 @@ fn for_each_nested(
 fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
     for a in &block.attributes {
         if let Some(default) = &a.default
-            && attr(config, &a.name).is_null()
+            && config.attr(&a.name).is_null()
             && let Some(slot) = attr_mut(planned, &a.name)
         {
             *slot = default.clone();
@@ -122,7 +111,7 @@ fn mark_computed_nulls_unknown(block: &Block, config: &Value, planned: &mut Valu
     for a in &block.attributes {
         if a.computed
             && a.default.is_none()
-            && attr(config, &a.name).is_null()
+            && config.attr(&a.name).is_null()
             && let Some(slot) = attr_mut(planned, &a.name)
         {
             *slot = Value::unknown();
@@ -140,8 +129,8 @@ fn apply_modifiers(
     requires_replace: &mut Vec<Path>,
 ) {
     for a in &block.attributes {
-        let prior_value = attr(prior, &a.name);
-        let config_value = attr(config, &a.name);
+        let prior_value = prior.attr(&a.name);
+        let config_value = config.attr(&a.name);
         let Some(slot) = attr_mut(planned, &a.name) else {
             continue;
         };
@@ -160,8 +149,8 @@ fn apply_modifiers(
         if nested.nesting != Nesting::Single && nested.nesting != Nesting::Group {
             continue;
         }
-        let prior_value = attr(prior, &nested.name);
-        let config_value = attr(config, &nested.name);
+        let prior_value = prior.attr(&nested.name);
+        let config_value = config.attr(&nested.name);
         if let Some(slot @ Value::Object(_)) = attr_mut(planned, &nested.name) {
             apply_modifiers(
                 &nested.block,

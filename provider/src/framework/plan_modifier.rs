@@ -14,7 +14,7 @@ impl PlanModifier {
     /// Markdown for the generated documentation.
     pub fn description(self) -> &'static str {
         match self {
-            Self::RequiresReplace => "Changing this value replaces the fleet (a new generation).",
+            Self::RequiresReplace => "Changing this value forces a replacement.",
             Self::UseStateForUnknown => "Keeps its value across updates that do not change it.",
         }
     }

@@ -103,25 +103,49 @@ pub trait Resource: Send + Sync {
 
     /// Rewrites a state stored under an older schema version (as JSON) to the current one.
     ///
-    /// Every change to a resource's schema bumps `Schema::version` and extends this method to
-    /// accept the previous version (CHANGELOG.md, "Versioning"). Called only with
+    /// Every change to a resource's schema bumps `Schema::version`. Called only with
     /// `from_version` below the current version: the framework decodes current-version states
     /// itself, refuses newer ones, and checks that the result fits the current schema and is
     /// wholly known.
+    ///
+    /// The default handles additive changes: it decodes `raw` against the current schema, so
+    /// attributes added since `from_version` come out null. A state that does not decode (an
+    /// attribute removed or renamed, a type changed) is an error diagnostic naming the
+    /// resource type, both versions and the offending attribute. Override this only for such
+    /// non-additive changes (CHANGELOG.md, "Versioning").
     fn upgrade_state(
         &self,
         from_version: i64,
-        _raw: &serde_json::Value,
+        raw: &serde_json::Value,
         diagnostics: &mut Diagnostics,
     ) -> Value {
-        diagnostics.error(
-            "Unsupported state version",
-            format!(
-                "{} has no upgrader from schema version {from_version}.",
-                self.type_name()
-            ),
-        );
-        Value::Null
+        let schema = self.schema();
+        let ty = schema.block.implied_type();
+        match tfplugin_cty::json::decode(raw.to_string().as_bytes(), &ty) {
+            Ok(state) => state,
+            Err(e) => {
+                // The byte offset is left out: it points into re-serialised JSON, not the
+                // stored state.
+                let at = if e.path().is_root() {
+                    String::new()
+                } else {
+                    format!("at {}: ", e.path())
+                };
+                diagnostics.error(
+                    "Unsupported state version",
+                    format!(
+                        "{} has no upgrader from schema version {from_version} to {}, and the \
+                         stored state does not decode against the current schema ({at}{}). \
+                         Only added attributes upgrade without one; this change needs an \
+                         upgrader in the provider.",
+                        self.type_name(),
+                        schema.version,
+                        e.message()
+                    ),
+                );
+                Value::Null
+            }
+        }
     }
 }
 

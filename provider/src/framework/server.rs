@@ -318,8 +318,9 @@ mod tests {
         broken: bool,
     }
 
-    /// A resource at schema version 1 that never wrote an upgrader (the trait's default).
-    struct NoUpgrader;
+    /// A resource at schema version 1 that relies on the trait's default upgrader: its
+    /// version 0 had no `instance_size`.
+    struct Additive;
 
     fn schema_v1() -> Schema {
         Schema {
@@ -373,9 +374,9 @@ mod tests {
     }
 
     #[async_trait]
-    impl Resource for NoUpgrader {
+    impl Resource for Additive {
         fn type_name(&self) -> &'static str {
-            "test_no_upgrader"
+            "test_additive"
         }
         fn schema(&self) -> Schema {
             schema_v1()
@@ -421,7 +422,7 @@ mod tests {
                     type_name: "test_broken",
                     broken: true,
                 }),
-                Arc::new(NoUpgrader),
+                Arc::new(Additive),
             ]
         }
     }
@@ -503,13 +504,61 @@ mod tests {
     }
 
     #[test]
-    fn a_resource_without_an_upgrader_refuses_old_states_by_name() {
-        let result = server().upgrade_resource_state("test_no_upgrader", 0, br#"{"id":"t-1"}"#);
+    fn the_default_upgrader_decodes_an_older_state_with_added_attributes_as_null() {
+        let result = server().upgrade_resource_state("test_additive", 0, br#"{"id":"t-1"}"#);
+        assert!(
+            result.diagnostics.is_empty(),
+            "{}",
+            messages(&result.diagnostics)
+        );
+        assert_eq!(
+            result.state,
+            Value::object([("id", Value::string("t-1")), ("instance_size", Value::Null)])
+        );
+    }
+
+    #[test]
+    fn the_default_upgrader_refuses_an_attribute_the_schema_lacks_by_name() {
+        let result =
+            server().upgrade_resource_state("test_additive", 0, br#"{"id":"t-1","size":"large"}"#);
         assert!(result.state.is_null());
         let text = messages(&result.diagnostics);
-        assert!(text.contains("Unsupported state version"), "{text}");
+        assert!(result.diagnostics.has_error(), "{text}");
         assert!(
-            text.contains("test_no_upgrader has no upgrader from schema version 0"),
+            text.contains("test_additive has no upgrader from schema version 0 to 1"),
+            "{text}"
+        );
+        assert!(text.contains(r#"unsupported attribute "size""#), "{text}");
+        assert!(text.contains("needs an upgrader"), "{text}");
+    }
+
+    #[test]
+    fn the_default_upgrader_refuses_a_changed_type_by_path() {
+        let result = server().upgrade_resource_state(
+            "test_additive",
+            0,
+            br#"{"id":"t-1","instance_size":["large"]}"#,
+        );
+        assert!(result.state.is_null());
+        let text = messages(&result.diagnostics);
+        assert!(result.diagnostics.has_error(), "{text}");
+        assert!(
+            text.contains("test_additive has no upgrader from schema version 0 to 1"),
+            "{text}"
+        );
+        assert!(text.contains("at instance_size: expected string"), "{text}");
+    }
+
+    #[test]
+    fn the_default_upgrader_still_refuses_a_newer_state() {
+        let result = server().upgrade_resource_state("test_additive", 2, br#"{"id":"t-1"}"#);
+        assert!(result.state.is_null());
+        let text = messages(&result.diagnostics);
+        assert!(text.contains("State written by a newer provider"), "{text}");
+        assert!(
+            text.contains("test_additive")
+                && text.contains("schema version 2")
+                && text.contains("up to 1"),
             "{text}"
         );
     }

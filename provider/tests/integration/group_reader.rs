@@ -9,8 +9,8 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag};
 use e2e::{Faults, Moto, Rule, Service};
-use terraform_provider_immutable::aws::group_reader::FLEET_TAG_KEY;
 use terraform_provider_immutable::aws::{AwsClients, ClientSettings, Endpoints};
+use terraform_provider_immutable::resources::fleet::TAG_FLEET as FLEET_TAG_KEY;
 
 use crate::fixture::fixture;
 
@@ -27,6 +27,7 @@ async fn clients(moto: &Moto, key: &str) -> AwsClients {
             elbv2: Some(endpoint),
         },
         credentials: Some(Credentials::new(key, "testing", None, None, "test")),
+        inventory_tag: FLEET_TAG_KEY,
     })
     .await
     .unwrap()

@@ -5,8 +5,9 @@
 use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter as AsgFilter};
 use aws_sdk_ec2::types::{Filter as Ec2Filter, LaunchTemplate};
 
-use super::model::{TAG_FINGERPRINT, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
+use super::spec::{TAG_FINGERPRINT, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
 use crate::aws::error::aws_err;
+use crate::aws::groups::{group_tags, is_live};
 use crate::aws::{AwsClients, AwsError};
 
 /// Where a generation stands, recorded in its `immutable:state` tag.
@@ -84,12 +85,6 @@ pub fn tag_value<'a>(
     tags.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
-pub fn asg_tags(asg: &AutoScalingGroup) -> impl Iterator<Item = (&str, &str)> {
-    asg.tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))
-}
-
 fn template_tags(lt: &LaunchTemplate) -> impl Iterator<Item = (&str, &str)> {
     lt.tags()
         .iter()
@@ -106,29 +101,29 @@ impl Inventory {
     ) -> Self {
         let mut found = Self::default();
         for asg in groups {
-            if tag_value(asg_tags(asg), TAG_FLEET) != Some(fleet) {
+            if tag_value(group_tags(asg), TAG_FLEET) != Some(fleet) {
                 continue;
             }
             let Some(generation) =
-                tag_value(asg_tags(asg), TAG_GENERATION).and_then(|g| g.parse().ok())
+                tag_value(group_tags(asg), TAG_GENERATION).and_then(|g| g.parse().ok())
             else {
                 continue;
             };
             found.newest = found.newest.max(generation);
-            if asg.status().is_some_and(|s| s.starts_with("Delete")) {
+            if !is_live(asg) {
                 continue;
             }
             found.generations.push(Generation {
                 name: asg.auto_scaling_group_name().unwrap_or_default().to_owned(),
                 generation,
                 desired: asg.desired_capacity().unwrap_or(0),
-                fingerprint: tag_value(asg_tags(asg), TAG_FINGERPRINT).map(str::to_owned),
-                rollout: Rollout::parse(tag_value(asg_tags(asg), Rollout::TAG)),
+                fingerprint: tag_value(group_tags(asg), TAG_FINGERPRINT).map(str::to_owned),
+                rollout: Rollout::parse(tag_value(group_tags(asg), Rollout::TAG)),
                 launch_template_id: asg
                     .launch_template()
                     .and_then(|t| t.launch_template_id())
                     .map(str::to_owned),
-                user_tag_keys: asg_tags(asg)
+                user_tag_keys: group_tags(asg)
                     .map(|(k, _)| k)
                     .filter(|k| {
                         *k == TAG_HEALTH_CHECK

@@ -10,13 +10,16 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_autoscaling::types::LaunchTemplateSpecification;
-use tfplugin_cty::Value;
 
-use super::inventory::{asg_tags, tag_value};
-use super::model::{HealthCheck, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
+use super::inventory::tag_value;
+use super::launch_template::GENERATION_TEMPLATE_VERSION;
+use super::spec::{HealthCheck, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
+use super::state::{FleetState, HealthCheckBlock};
+use crate::aws::error::{absent_is_none, aws_err};
+use crate::aws::groups::group_tags;
+use crate::aws::templates::template_exists;
 use crate::aws::{AwsClients, AwsError};
 use crate::framework::duration;
-use crate::framework::value::{ObjectExt, attr_mut, int, set_attr, string_map, string_set};
 
 /// A generation as AWS has it now.
 #[derive(Debug, Clone)]
@@ -49,9 +52,6 @@ pub struct Observed {
     baked_unchanged: bool,
 }
 
-/// The launch template version every generation is created with.
-const GENERATION_TEMPLATE_VERSION: &str = "1";
-
 /// Reads a generation's ASG and, unless the group still points at `recorded_template`
 /// (version 1, as created), its launch template version. `None` when the ASG is gone.
 pub async fn observe(
@@ -70,8 +70,8 @@ pub async fn observe(
     });
     let mut observed = Observed {
         asg_name: asg_name.to_owned(),
-        fleet_tag: tag_value(asg_tags(&asg), TAG_FLEET).map(str::to_owned),
-        generation_tag: tag_value(asg_tags(&asg), TAG_GENERATION).and_then(|g| g.parse().ok()),
+        fleet_tag: tag_value(group_tags(&asg), TAG_FLEET).map(str::to_owned),
+        generation_tag: tag_value(group_tags(&asg), TAG_GENERATION).and_then(|g| g.parse().ok()),
         launch_template_id: spec
             .as_ref()
             .and_then(|s| s.launch_template_id())
@@ -93,13 +93,13 @@ pub async fn observe(
         min_size: asg.min_size().unwrap_or(0),
         max_size: asg.max_size().unwrap_or(0),
         desired: asg.desired_capacity().unwrap_or(0),
-        tags: asg_tags(&asg)
+        tags: group_tags(&asg)
             .filter(|(k, _)| !k.starts_with("immutable:") && !k.starts_with("aws:"))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
         health_check_type: asg.health_check_type().map(str::to_owned),
         grace_period: asg.health_check_grace_period(),
-        health_check_tag: tag_value(asg_tags(&asg), TAG_HEALTH_CHECK).map(str::to_owned),
+        health_check_tag: tag_value(group_tags(&asg), TAG_HEALTH_CHECK).map(str::to_owned),
         launch_configuration: asg.launch_configuration_name().map(str::to_owned),
         mixed_instances: asg.mixed_instances_policy().is_some(),
         template_version: spec.as_ref().and_then(|s| s.version()).map(str::to_owned),
@@ -126,35 +126,36 @@ pub async fn observe(
             (None, None) => return Ok(Some(observed)),
         };
         let version = spec.version().unwrap_or("$Default");
-        match request.versions(version).send().await {
-            Ok(out) => {
-                if let Some(data) = out.launch_template_versions().first().and_then(|v| {
-                    if observed.launch_template_id.is_none() {
-                        observed.launch_template_id = v.launch_template_id().map(str::to_owned);
-                    }
-                    v.launch_template_data()
-                }) {
-                    observed.image_id = data.image_id().map(str::to_owned);
-                    observed.instance_type = data.instance_type().map(|t| t.as_str().to_owned());
-                    observed.security_group_ids = data.security_group_ids().to_vec();
-                    observed.user_data = data
-                        .user_data()
-                        .and_then(|b64| aws_smithy_types::base64::decode(b64).ok())
-                        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-                    observed.iam_instance_profile = data
-                        .iam_instance_profile()
-                        .and_then(|p| p.arn().or(p.name()))
-                        .map(str::to_owned);
-                }
+        let described = request
+            .versions(version)
+            .send()
+            .await
+            .map_err(aws_err("DescribeLaunchTemplateVersions"));
+        // A deleted template reads as "no image": the plan then proposes a replacement that
+        // restores the declared one.
+        let data = absent_is_none(described)?.and_then(|out| {
+            let version = out
+                .launch_template_versions
+                .unwrap_or_default()
+                .into_iter()
+                .next()?;
+            if observed.launch_template_id.is_none() {
+                observed.launch_template_id = version.launch_template_id;
             }
-            Err(e) => {
-                let e = AwsError::new("DescribeLaunchTemplateVersions", &e);
-                // A deleted template reads as "no image": the plan then proposes a
-                // replacement that restores the declared one.
-                if !e.is_not_found() {
-                    return Err(e);
-                }
-            }
+            version.launch_template_data
+        });
+        if let Some(data) = data {
+            observed.image_id = data.image_id().map(str::to_owned);
+            observed.instance_type = data.instance_type().map(|t| t.as_str().to_owned());
+            observed.security_group_ids = data.security_group_ids().to_vec();
+            observed.user_data = data
+                .user_data()
+                .and_then(|b64| aws_smithy_types::base64::decode(b64).ok())
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+            observed.iam_instance_profile = data
+                .iam_instance_profile()
+                .and_then(|p| p.arn().or(p.name()))
+                .map(str::to_owned);
         }
     }
     Ok(Some(observed))
@@ -172,35 +173,12 @@ fn unchanged_reference<'a>(
     .then_some(recorded)
 }
 
-/// Whether launch template `id` exists: from the process's listing of the fleets' templates
-/// when it has it, else read directly (a template missing from the listing may be untagged,
-/// as an imported group's is).
-async fn template_exists(clients: &AwsClients, id: &str) -> Result<bool, AwsError> {
-    if let Some(templates) = clients.templates.tagged().await
-        && templates.iter().any(|t| t.launch_template_id() == Some(id))
-    {
-        return Ok(true);
-    }
-    match clients
-        .ec2
-        .describe_launch_templates()
-        .launch_template_ids(id)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(!out.launch_templates().is_empty()),
-        Err(e) => {
-            let e = AwsError::new("DescribeLaunchTemplates", &e);
-            if e.is_not_found() { Ok(false) } else { Err(e) }
-        }
-    }
-}
-
-fn set_or_null(items: &[String], prior: &Value) -> Value {
-    if items.is_empty() && prior.is_null() {
-        Value::Null
+/// A set attribute as AWS has it: null stays null while AWS holds none.
+fn set_or_null(items: &[String], prior: Option<&Vec<String>>) -> Option<Vec<String>> {
+    if items.is_empty() && prior.is_none() {
+        None
     } else {
-        string_set(items.iter().cloned())
+        Some(items.to_vec())
     }
 }
 
@@ -257,80 +235,56 @@ impl Observed {
 
     /// The prior state with everything AWS knows replaced by what AWS says, so out-of-band
     /// changes show up as drift.
-    pub fn refresh(&self, prior: &Value) -> Value {
+    pub fn refresh(&self, prior: &FleetState) -> FleetState {
         let mut state = prior.clone();
         if !self.baked_unchanged {
-            self.refresh_baked(prior, &mut state);
+            state.image_id.clone_from(&self.image_id);
+            state.instance_type.clone_from(&self.instance_type);
+            state.security_group_ids =
+                set_or_null(&self.security_group_ids, prior.security_group_ids.as_ref());
+            state.user_data.clone_from(&self.user_data);
+            state
+                .iam_instance_profile
+                .clone_from(&self.iam_instance_profile);
         }
-        set_attr(
-            &mut state,
-            "subnet_ids",
-            string_set(self.subnet_ids.iter().cloned()),
-        );
-        set_attr(
-            &mut state,
-            "target_group_arns",
-            set_or_null(&self.target_group_arns, prior.attr("target_group_arns")),
-        );
-
-        set_attr(&mut state, "min_size", int(i64::from(self.min_size)));
-        set_attr(&mut state, "max_size", int(i64::from(self.max_size)));
-        set_attr(&mut state, "desired_capacity", int(i64::from(self.desired)));
-        let tags = if self.tags.is_empty() && prior.attr("tags").is_null() {
-            Value::Null
+        state.subnet_ids.clone_from(&self.subnet_ids);
+        state.target_group_arns =
+            set_or_null(&self.target_group_arns, prior.target_group_arns.as_ref());
+        state.min_size = i64::from(self.min_size);
+        state.max_size = i64::from(self.max_size);
+        state.desired_capacity = Some(i64::from(self.desired));
+        state.tags = if self.tags.is_empty() && prior.tags.is_none() {
+            None
         } else {
-            string_map(self.tags.clone())
+            Some(self.tags.clone())
         };
-        set_attr(&mut state, "tags", tags);
         if let Some(id) = &self.launch_template_id {
-            set_attr(&mut state, "launch_template_id", Value::string(id));
+            state.launch_template_id = Some(id.clone());
         }
-        set_attr(
-            &mut state,
-            "autoscaling_group_name",
-            Value::string(&self.asg_name),
-        );
-        if let Some(block @ Value::Object(_)) = attr_mut(&mut state, "health_check") {
+        state.autoscaling_group_name = Some(self.asg_name.clone());
+        if let Some(block) = &mut state.health_check {
             if let Some(kind) = &self.health_check_type {
-                set_attr(block, "type", Value::string(kind));
+                block.kind = Some(kind.clone());
             }
             if let Some(grace) = self.grace_period {
                 // Keep the user's spelling ("90s" vs "1m30s") when it means the same.
                 let same = block
-                    .string("grace_period")
+                    .grace_period
+                    .as_deref()
                     .and_then(|t| duration::parse(t).ok())
                     .is_some_and(|d| d.as_secs() == u64::try_from(grace).unwrap_or(u64::MAX));
                 if !same {
-                    let text = duration::format(Duration::from_secs(
+                    block.grace_period = Some(duration::format(Duration::from_secs(
                         u64::try_from(grace.max(0)).unwrap_or(0),
-                    ));
-                    set_attr(block, "grace_period", Value::String(text));
+                    )));
                 }
             }
         }
         state
     }
 
-    fn refresh_baked(&self, prior: &Value, state: &mut Value) {
-        let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::String);
-        set_attr(state, "image_id", text(&self.image_id));
-        set_attr(state, "instance_type", text(&self.instance_type));
-        set_attr(
-            state,
-            "security_group_ids",
-            set_or_null(&self.security_group_ids, prior.attr("security_group_ids")),
-        );
-        set_attr(state, "user_data", text(&self.user_data));
-        set_attr(
-            state,
-            "iam_instance_profile",
-            text(&self.iam_instance_profile),
-        );
-    }
-
     /// A whole state rebuilt from AWS, for `terraform import`.
-    pub fn imported(&self) -> Value {
-        let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::String);
+    pub fn imported(&self) -> FleetState {
         // A group this provider did not create (generation 0, adopted or not yet) has no
         // record of gate settings. Its health check type and grace period go into the block
         // (the gate's defaults for the rest), so that configuration generated from the import
@@ -340,78 +294,53 @@ impl Observed {
             (None | Some(0), Some(kind)) => {
                 let defaults = HealthCheck::default();
                 let grace = u64::try_from(self.grace_period.unwrap_or(0).max(0)).unwrap_or(0);
-                Value::object([
-                    ("type", Value::string(kind)),
-                    (
-                        "grace_period",
-                        Value::String(duration::format(Duration::from_secs(grace))),
-                    ),
-                    ("timeout", Value::String(duration::format(defaults.timeout))),
-                    (
-                        "healthy_for",
-                        Value::String(duration::format(defaults.healthy_for)),
-                    ),
-                    (
-                        "min_healthy_percent",
-                        int(i64::from(defaults.min_healthy_percent)),
-                    ),
-                ])
+                Some(HealthCheckBlock {
+                    kind: Some(kind.clone()),
+                    grace_period: Some(duration::format(Duration::from_secs(grace))),
+                    timeout: Some(duration::format(defaults.timeout)),
+                    healthy_for: Some(duration::format(defaults.healthy_for)),
+                    min_healthy_percent: Some(i64::from(defaults.min_healthy_percent)),
+                })
             }
-            _ => Value::Null,
+            _ => None,
         };
-        let optional_set = |items: &[String]| {
-            if items.is_empty() {
-                Value::Null
-            } else {
-                string_set(items.iter().cloned())
-            }
-        };
-        Value::object([
-            ("id", Value::string(&self.asg_name)),
-            (
-                "name",
-                Value::String(
-                    self.fleet_tag
-                        .clone()
-                        .unwrap_or_else(|| self.asg_name.clone()),
-                ),
-            ),
-            ("image_id", text(&self.image_id)),
-            ("instance_type", text(&self.instance_type)),
-            ("subnet_ids", string_set(self.subnet_ids.iter().cloned())),
-            ("security_group_ids", optional_set(&self.security_group_ids)),
-            ("user_data", text(&self.user_data)),
-            ("iam_instance_profile", text(&self.iam_instance_profile)),
-            ("target_group_arns", optional_set(&self.target_group_arns)),
-            ("min_size", int(i64::from(self.min_size))),
-            ("max_size", int(i64::from(self.max_size))),
-            ("desired_capacity", int(i64::from(self.desired))),
-            (
-                "tags",
-                if self.tags.is_empty() {
-                    Value::Null
-                } else {
-                    string_map(self.tags.clone())
-                },
-            ),
-            ("generation", int(self.generation_tag.unwrap_or(0))),
-            ("autoscaling_group_name", Value::string(&self.asg_name)),
-            ("launch_template_id", text(&self.launch_template_id)),
-            ("leftovers", Value::Null),
-            (
-                "health_check",
-                self.health_check_tag
-                    .as_deref()
-                    .and_then(HealthCheck::block_from_tag)
-                    .unwrap_or(foreign_health_check),
-            ),
-        ])
+        let optional_set = |items: &[String]| (!items.is_empty()).then(|| items.to_vec());
+        FleetState {
+            id: Some(self.asg_name.clone()),
+            name: self
+                .fleet_tag
+                .clone()
+                .unwrap_or_else(|| self.asg_name.clone()),
+            image_id: self.image_id.clone(),
+            instance_type: self.instance_type.clone(),
+            subnet_ids: self.subnet_ids.clone(),
+            security_group_ids: optional_set(&self.security_group_ids),
+            user_data: self.user_data.clone(),
+            iam_instance_profile: self.iam_instance_profile.clone(),
+            target_group_arns: optional_set(&self.target_group_arns),
+            min_size: i64::from(self.min_size),
+            max_size: i64::from(self.max_size),
+            desired_capacity: Some(i64::from(self.desired)),
+            tags: (!self.tags.is_empty()).then(|| self.tags.clone()),
+            generation: Some(self.generation_tag.unwrap_or(0)),
+            autoscaling_group_name: Some(self.asg_name.clone()),
+            launch_template_id: self.launch_template_id.clone(),
+            leftovers: None,
+            health_check: self
+                .health_check_tag
+                .as_deref()
+                .and_then(HealthCheck::block_from_tag)
+                .or(foreign_health_check),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tfplugin_cty::Value;
+
     use super::*;
+    use crate::framework::value::{ObjectExt, int};
 
     /// A group created outside the provider, launching from template version 3.
     fn foreign() -> Observed {
@@ -451,7 +380,7 @@ mod tests {
     fn a_pinned_template_version_imports_as_generation_zero_under_its_own_name() {
         let observed = foreign();
         assert_eq!(observed.import_problem(), None);
-        let state = observed.imported();
+        let state = observed.imported().to_value();
         assert_eq!(state.string("name"), Some("web"));
         assert_eq!(state.int("generation"), Some(0));
         // The group's own health check, so generated configuration keeps it (issue #10).

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tfplugin_cty::Value;
 
-use super::at;
-use super::model::limits;
+use super::schema::at;
+use super::spec::limits;
 use crate::framework::Diagnostics;
 use crate::framework::duration;
 use crate::framework::value::ObjectExt;

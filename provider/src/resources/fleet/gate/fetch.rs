@@ -1,14 +1,15 @@
-//! The gate's AWS calls: the group (DescribeAutoScalingGroups, through the fleet's
-//! `describe_group`), the attached target groups' names and ports, their target health, and
-//! the group's recent scaling activities. No decisions: those are in `classify.rs`.
+//! The gate's AWS calls: the group (DescribeAutoScalingGroups, through
+//! `aws::groups::describe_group`), the attached target groups' names and ports, their target
+//! health, and the group's recent scaling activities. No decisions: those are in
+//! `classify.rs`.
 
 use std::time::SystemTime;
 
 use aws_sdk_elasticloadbalancingv2::types::TargetHealthDescription;
 
-pub(super) use super::super::aws::describe_group;
 use super::classify::{TargetGroup, failed_activity};
 use crate::aws::error::aws_err;
+pub(super) use crate::aws::groups::describe_group;
 use crate::aws::{AwsClients, AwsError};
 
 /// Names and ports of the target groups the generation is attached to (one call).

@@ -24,35 +24,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
-use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use self::classify::{Observation, TargetGroup, Verdict, classify, track, verdict};
 use self::fetch::describe_group;
-use super::model::HealthCheck;
+use super::spec::HealthCheck;
+use crate::aws::wait::Backoff;
 use crate::aws::{AwsClients, AwsError};
 use crate::framework::duration;
-
-/// Exponential backoff with jitter for polls: 0.5 s doubling up to 10 s, ±20 %.
-pub struct Backoff {
-    next: Duration,
-}
-
-impl Backoff {
-    const FIRST: Duration = Duration::from_millis(500);
-    const MAX: Duration = Duration::from_secs(10);
-
-    pub fn new() -> Self {
-        Self { next: Self::FIRST }
-    }
-
-    pub fn next_delay(&mut self) -> Duration {
-        let base = self.next;
-        self.next = (self.next * 2).min(Self::MAX);
-        let jitter = rand::rng().random_range(0.8..1.2);
-        base.mul_f64(jitter)
-    }
-}
 
 /// Why a gate did not pass, with the instances that held it back.
 #[derive(Debug)]

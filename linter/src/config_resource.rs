@@ -1,10 +1,15 @@
-//! A `resource` block as configuration mode gives it to the rules.
+//! A `resource` block as configuration mode gives it to the rules, the counterpart of a
+//! plan's resource change. A leaf: [`crate::tfconfig`] builds these, and the rules and
+//! [`crate::finding`] read them without depending on the configuration reader.
 
 use serde_json::Value;
 
-use super::eval::Unknown;
 use crate::position::SourceLocation;
 use crate::registry::RuleInfo;
+
+/// Why a value is unknown, in words (`references aws_instance.web`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown(pub String);
 
 /// An argument the configuration sets to something configuration mode cannot evaluate.
 #[derive(Debug, Clone, PartialEq, Eq)]

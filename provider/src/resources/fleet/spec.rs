@@ -1,15 +1,14 @@
-//! The fleet's configuration as typed Rust, read from a planned state.
+//! What a generation is built from, as typed Rust read from a planned state: the launch and
+//! group settings, the gate's settings, the provider's tag keys and the limits AWS holds.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-use tfplugin_cty::Value;
-
-use super::at;
+use super::schema::{self, at, health_check};
+use super::state::{FleetState, HealthCheckBlock};
 use crate::framework::Diagnostics;
 use crate::framework::duration;
-use crate::framework::value::ObjectExt;
+use sha2::{Digest, Sha256};
 
 /// Tag keys the provider owns on every generation's ASG and launch template.
 pub const TAG_FLEET: &str = "immutable:fleet";
@@ -28,7 +27,7 @@ pub mod limits {
     pub const GROUP_TAGS: usize = 50;
     /// Tags the provider puts on every generation's group: `immutable:fleet`,
     /// `immutable:generation`, `immutable:fingerprint`, `immutable:state` and
-    /// `immutable:health-check` (see `aws::group_tags`).
+    /// `immutable:health-check` (see `group::generation_tags`).
     pub const PROVIDER_TAGS: usize = 5;
     /// User tags that fit next to the provider's own.
     pub const USER_TAGS: usize = GROUP_TAGS - PROVIDER_TAGS;
@@ -105,8 +104,8 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-fn size(value: &Value, name: &str, diagnostics: &mut Diagnostics) -> Option<i32> {
-    let n = value.int(name)?;
+fn size(n: Option<i64>, name: &str, diagnostics: &mut Diagnostics) -> Option<i32> {
+    let n = n?;
     if let Ok(n) = i32::try_from(n) {
         Some(n)
     } else {
@@ -116,12 +115,18 @@ fn size(value: &Value, name: &str, diagnostics: &mut Diagnostics) -> Option<i32>
 }
 
 impl FleetSpec {
-    /// Reads a wholly known planned state. Unknowns here are a planning bug, reported as such.
-    pub fn from_value(v: &Value) -> Result<Self, Diagnostics> {
+    /// Reads a wholly known planned state (or configuration) given as a cty value.
+    pub fn from_value(value: &tfplugin_cty::Value) -> Result<Self, Diagnostics> {
+        Self::from_state(&FleetState::from_value(value)?)
+    }
+
+    /// Reads a planned state at apply. A value apply needs that is still unknown is a
+    /// planning bug, reported as such.
+    pub fn from_state(state: &FleetState) -> Result<Self, Diagnostics> {
         let mut d = Diagnostics::new();
-        let required_string = |name: &str, d: &mut Diagnostics| -> String {
-            if let Some(s) = v.string(name) {
-                s.to_owned()
+        let mut required = |value: Option<&String>, name: &str| -> String {
+            if let Some(s) = value {
+                s.clone()
             } else {
                 d.attribute_error(
                     at(name),
@@ -131,31 +136,31 @@ impl FleetSpec {
                 String::new()
             }
         };
-        let name = required_string("name", &mut d);
-        let image_id = required_string("image_id", &mut d);
-        let instance_type = required_string("instance_type", &mut d);
-        let min_size = size(v, "min_size", &mut d).unwrap_or(0);
-        let max_size = size(v, "max_size", &mut d).unwrap_or(0);
-        let desired_capacity = size(v, "desired_capacity", &mut d);
-        let health = HealthCheck::from_value(v.attr("health_check"), &mut d);
+        let image_id = required(state.image_id.as_ref(), schema::IMAGE_ID);
+        let instance_type = required(state.instance_type.as_ref(), schema::INSTANCE_TYPE);
+        let min_size = size(Some(state.min_size), schema::MIN_SIZE, &mut d).unwrap_or(0);
+        let max_size = size(Some(state.max_size), schema::MAX_SIZE, &mut d).unwrap_or(0);
+        let desired_capacity = size(state.desired_capacity, schema::DESIRED_CAPACITY, &mut d);
+        let health = HealthCheck::from_block(state.health_check.as_ref(), &mut d);
         if d.has_error() {
             return Err(d);
         }
+        let sorted_or_empty = |v: &Option<Vec<String>>| sorted(v.clone().unwrap_or_default());
         Ok(Self {
-            name,
+            name: state.name.clone(),
             image_id,
             instance_type,
-            subnet_ids: sorted(v.strings("subnet_ids").unwrap_or_default()),
-            security_group_ids: sorted(v.strings("security_group_ids").unwrap_or_default()),
-            user_data: v.string("user_data").map(str::to_owned),
-            iam_instance_profile: v.string("iam_instance_profile").map(str::to_owned),
-            target_group_arns: sorted(v.strings("target_group_arns").unwrap_or_default()),
+            subnet_ids: sorted(state.subnet_ids.clone()),
+            security_group_ids: sorted_or_empty(&state.security_group_ids),
+            user_data: state.user_data.clone(),
+            iam_instance_profile: state.iam_instance_profile.clone(),
+            target_group_arns: sorted_or_empty(&state.target_group_arns),
             min_size,
             max_size,
             desired_capacity,
-            tags: v.string_map("tags").unwrap_or_default(),
+            tags: state.tags.clone().unwrap_or_default(),
             health,
-            health_tag: HealthCheck::tag_from_block(v.attr("health_check")),
+            health_tag: state.health_check.as_ref().map(HealthCheck::tag_from_block),
         })
     }
 
@@ -187,58 +192,86 @@ impl FleetSpec {
 impl HealthCheck {
     /// The tag value recording a configured `health_check` block exactly as written, e.g.
     /// `type=EC2 grace_period=30s timeout=10m healthy_for=0s min_healthy_percent=100`.
-    pub fn tag_from_block(block: &Value) -> Option<String> {
-        if block.is_null() {
-            return None;
-        }
-        let text = |name: &str| block.string(name).unwrap_or_default().to_owned();
-        Some(format!(
-            "type={} grace_period={} timeout={} healthy_for={} min_healthy_percent={}",
-            text("type"),
-            text("grace_period"),
-            text("timeout"),
-            text("healthy_for"),
-            block.int("min_healthy_percent").unwrap_or(100)
-        ))
+    pub fn tag_from_block(block: &HealthCheckBlock) -> String {
+        let text = |s: &Option<String>| s.clone().unwrap_or_default();
+        format!(
+            "{}={} {}={} {}={} {}={} {}={}",
+            health_check::TYPE,
+            text(&block.kind),
+            health_check::GRACE_PERIOD,
+            text(&block.grace_period),
+            health_check::TIMEOUT,
+            text(&block.timeout),
+            health_check::HEALTHY_FOR,
+            text(&block.healthy_for),
+            health_check::MIN_HEALTHY_PERCENT,
+            block.min_healthy_percent.unwrap_or(100)
+        )
     }
 
-    /// The `health_check` block recorded by [`Self::to_tag`]; `None` if the tag is malformed.
-    pub fn block_from_tag(tag: &str) -> Option<Value> {
-        let mut fields = std::collections::BTreeMap::new();
+    /// The `health_check` block recorded by [`Self::tag_from_block`]; `None` if the tag is
+    /// malformed.
+    pub fn block_from_tag(tag: &str) -> Option<HealthCheckBlock> {
+        let mut block = HealthCheckBlock {
+            kind: None,
+            grace_period: None,
+            timeout: None,
+            healthy_for: None,
+            min_healthy_percent: None,
+        };
         for pair in tag.split_whitespace() {
             let (key, value) = pair.split_once('=')?;
-            let value = match key {
-                "type" | "grace_period" | "timeout" | "healthy_for" => Value::string(value),
-                "min_healthy_percent" => Value::number(value.parse().ok()?),
+            let slot = match key {
+                health_check::TYPE => &mut block.kind,
+                health_check::GRACE_PERIOD => &mut block.grace_period,
+                health_check::TIMEOUT => &mut block.timeout,
+                health_check::HEALTHY_FOR => &mut block.healthy_for,
+                health_check::MIN_HEALTHY_PERCENT => {
+                    block.min_healthy_percent = Some(value.parse().ok()?);
+                    continue;
+                }
                 _ => return None,
             };
-            fields.insert(key.to_owned(), value);
+            *slot = Some(value.to_owned());
         }
-        (fields.len() == 5).then_some(Value::Object(fields))
+        let complete = block.kind.is_some()
+            && block.grace_period.is_some()
+            && block.timeout.is_some()
+            && block.healthy_for.is_some()
+            && block.min_healthy_percent.is_some();
+        complete.then_some(block)
     }
 
-    /// Reads the `health_check` block; a null block means the defaults.
-    pub fn from_value(block: &Value, d: &mut Diagnostics) -> Self {
+    /// The gate settings of a `health_check` block; no block means the defaults.
+    pub fn from_block(block: Option<&HealthCheckBlock>, d: &mut Diagnostics) -> Self {
         let mut health = Self::default();
-        if block.is_null() {
+        let Some(block) = block else {
             return health;
-        }
-        let path = at("health_check");
-        if let Some(kind) = block.string("type") {
+        };
+        let path = at(schema::HEALTH_CHECK);
+        if let Some(kind) = &block.kind {
             kind.clone_into(&mut health.kind);
         }
-        let mut dur = |name: &str, slot: &mut Duration| {
-            if let Some(text) = block.string(name) {
+        let mut dur = |name: &str, text: &Option<String>, slot: &mut Duration| {
+            if let Some(text) = text {
                 match duration::parse(text) {
                     Ok(parsed) => *slot = parsed,
                     Err(e) => d.attribute_error(path.attr(name), "Invalid duration", e),
                 }
             }
         };
-        dur("grace_period", &mut health.grace_period);
-        dur("timeout", &mut health.timeout);
-        dur("healthy_for", &mut health.healthy_for);
-        if let Some(p) = block.int("min_healthy_percent") {
+        dur(
+            health_check::GRACE_PERIOD,
+            &block.grace_period,
+            &mut health.grace_period,
+        );
+        dur(health_check::TIMEOUT, &block.timeout, &mut health.timeout);
+        dur(
+            health_check::HEALTHY_FOR,
+            &block.healthy_for,
+            &mut health.healthy_for,
+        );
+        if let Some(p) = block.min_healthy_percent {
             health.min_healthy_percent = u32::try_from(p.clamp(0, 100)).unwrap_or(100);
         }
         health
@@ -247,6 +280,8 @@ impl HealthCheck {
 
 #[cfg(test)]
 mod tests {
+    use tfplugin_cty::Value;
+
     use super::*;
 
     #[test]
@@ -258,9 +293,14 @@ mod tests {
             ("healthy_for", Value::string("250ms")),
             ("min_healthy_percent", Value::number(50)),
         ]);
-        let tag = HealthCheck::tag_from_block(&block).unwrap_or_default();
-        assert_eq!(HealthCheck::block_from_tag(&tag), Some(block));
-        assert_eq!(HealthCheck::tag_from_block(&Value::Null), None);
+        let tag = HealthCheckBlock::from_value(&block)
+            .map(|b| HealthCheck::tag_from_block(&b))
+            .unwrap_or_default();
+        assert_eq!(
+            HealthCheck::block_from_tag(&tag).map(|b| b.to_value()),
+            Some(block)
+        );
+        assert_eq!(HealthCheckBlock::from_value(&Value::Null), None);
         assert_eq!(HealthCheck::block_from_tag("type=EC2 bogus"), None);
     }
 

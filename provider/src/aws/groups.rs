@@ -1,0 +1,154 @@
+//! Auto Scaling group calls the resources share: read one group, write its tags, terminate an
+//! instance, detach target groups, delete it. "Already gone" counts as done where a caller
+//! removes something.
+
+use std::time::Duration;
+
+use aws_sdk_autoscaling::types::{AutoScalingGroup, Tag};
+
+use super::error::{absent_is_none, aws_err};
+use super::{AwsClients, AwsError};
+
+/// Target groups per Attach/DetachLoadBalancerTargetGroups call (the API's limit).
+const TARGET_GROUPS_PER_CALL: usize = 10;
+
+/// Whether a listed group is not being deleted (AWS lists groups until deletion completes,
+/// with a `Delete in progress` status).
+pub fn is_live(group: &AutoScalingGroup) -> bool {
+    group.status().is_none_or(|s| !s.starts_with("Delete"))
+}
+
+/// The group named `name` unless it is gone or being deleted: one direct read.
+pub async fn describe_group(
+    clients: &AwsClients,
+    name: &str,
+) -> Result<Option<AutoScalingGroup>, AwsError> {
+    let out = clients
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(name)
+        .send()
+        .await
+        .map_err(aws_err("DescribeAutoScalingGroups"))?;
+    Ok(out
+        .auto_scaling_groups()
+        .iter()
+        .find(|g| g.auto_scaling_group_name() == Some(name) && is_live(g))
+        .cloned())
+}
+
+/// The group's tags as `(key, value)` pairs.
+pub fn group_tags(group: &AutoScalingGroup) -> impl Iterator<Item = (&str, &str)> {
+    group
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))
+}
+
+fn tag_builder(group: &str, key: &str) -> aws_sdk_autoscaling::types::builders::TagBuilder {
+    Tag::builder()
+        .resource_id(group)
+        .resource_type("auto-scaling-group")
+        .key(key)
+}
+
+/// A tag reference by key alone, for [`delete_tags`].
+pub fn tag_key(group: &str, key: &str) -> Tag {
+    tag_builder(group, key).build()
+}
+
+/// A tag of the group that it also puts on the instances it launches.
+pub fn propagated_tag(group: &str, key: &str, value: &str) -> Tag {
+    tag_builder(group, key)
+        .value(value)
+        .propagate_at_launch(true)
+        .build()
+}
+
+/// A tag of the group only.
+pub fn group_tag(group: &str, key: &str, value: &str) -> Tag {
+    tag_builder(group, key)
+        .value(value)
+        .propagate_at_launch(false)
+        .build()
+}
+
+/// Creates or overwrites `tags` (none: no call).
+pub async fn put_tags(clients: &AwsClients, tags: Vec<Tag>) -> Result<(), AwsError> {
+    if !tags.is_empty() {
+        clients
+            .autoscaling
+            .create_or_update_tags()
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateOrUpdateTags"))?;
+    }
+    Ok(())
+}
+
+/// Deletes `tags` by key (none: no call).
+pub async fn delete_tags(clients: &AwsClients, tags: Vec<Tag>) -> Result<(), AwsError> {
+    if !tags.is_empty() {
+        clients
+            .autoscaling
+            .delete_tags()
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(aws_err("DeleteTags"))?;
+    }
+    Ok(())
+}
+
+/// A duration as the whole seconds the Auto Scaling API takes (saturating).
+pub fn api_seconds(d: Duration) -> i32 {
+    i32::try_from(d.as_secs()).unwrap_or(i32::MAX)
+}
+
+/// Terminates one instance of its group, lowering the group's desired capacity by one so
+/// that no replacement is launched. An instance already gone is success.
+pub async fn terminate_and_decrement(clients: &AwsClients, instance: &str) -> Result<(), AwsError> {
+    let terminated = clients
+        .autoscaling
+        .terminate_instance_in_auto_scaling_group()
+        .instance_id(instance)
+        .should_decrement_desired_capacity(true)
+        .send()
+        .await
+        .map_err(aws_err("TerminateInstanceInAutoScalingGroup"));
+    absent_is_none(terminated).map(drop)
+}
+
+/// Detaches the group from `target_groups`, which starts their deregistration delay.
+pub async fn detach_target_groups(
+    clients: &AwsClients,
+    group: &str,
+    target_groups: &[String],
+) -> Result<(), AwsError> {
+    for chunk in target_groups.chunks(TARGET_GROUPS_PER_CALL) {
+        clients
+            .autoscaling
+            .detach_load_balancer_target_groups()
+            .auto_scaling_group_name(group)
+            .set_target_group_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(aws_err("DetachLoadBalancerTargetGroups"))?;
+    }
+    Ok(())
+}
+
+/// Starts deleting the group and its instances (force delete). A group already gone is
+/// success; the deletion itself continues in AWS.
+pub async fn start_group_delete(clients: &AwsClients, group: &str) -> Result<(), AwsError> {
+    let deleted = clients
+        .autoscaling
+        .delete_auto_scaling_group()
+        .auto_scaling_group_name(group)
+        .force_delete(true)
+        .send()
+        .await
+        .map_err(aws_err("DeleteAutoScalingGroup"));
+    absent_is_none(deleted).map(drop)
+}
