@@ -21,7 +21,8 @@ export LC_ALL=C
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
-# step, die, run_once, medians_of, get and the table cells; CHECKOV_VERSION.
+# step, die, build_bins, generate_once, install_checkov, run_once, medians_of, get and the
+# table cells; CHECKOV_VERSION and checkov.
 # shellcheck source=scripts/lib/measure.sh
 source scripts/lib/measure.sh
 
@@ -38,24 +39,17 @@ trap 'rm -f -- "$tsv"' EXIT
 # Sizes: name, files, resources, linter runs, checkov runs.
 suffix=""
 if $smoke; then
-  profile=debug
   suffix=-smoke
   sizes=("100r 20 100 1 1")
 else
-  profile=release
   sizes=("1k 100 1000 10 3" "10k 1000 10000 10 3")
 fi
 
-step "cargo build ($profile): immutable-lint, gen-config"
-cargo_flags=()
-[[ $profile == release ]] && cargo_flags=(--release)
-cargo build "${cargo_flags[@]}" -p immutable-lint -p immutable-bench --bin immutable-lint --bin gen-config >&2
-bin=${CARGO_TARGET_DIR:-target}/$profile
+build_bins immutable-lint gen-config
 lint=$bin/immutable-lint
 gen=$bin/gen-config
 
-checkov=$bench_dir/venv-checkov/bin/checkov
-$with_checkov && install_checkov "$bench_dir/venv-checkov"
+$with_checkov && install_checkov
 checkov_args=(--framework terraform --external-checks-dir bench/checkov --check CKV_IMM_005
   --quiet --compact --skip-download --output json)
 
@@ -95,13 +89,9 @@ for s in "${sizes[@]}"; do
   read -r name files resources runs checkov_runs <<<"$s"
   $with_checkov || checkov_runs=0
   repo=$repos_dir/$name
-  gen_args=(--files "$files" --resources "$resources" --seed 1)
-  stamp=$repos_dir/$name.args
-  if [[ ! -f $repo/.gen-config || ! -f $stamp || $(cat "$stamp") != "${gen_args[*]} $(stat -c %Y "$gen")" ]]; then
-    step "gen-config ${gen_args[*]} -o $repo"
-    "$gen" "${gen_args[@]}" -o "$repo"
-    echo "${gen_args[*]} $(stat -c %Y "$gen")" >"$stamp"
-  fi
+  # gen-config writes .gen-config last.
+  generate_once "$repos_dir/$name.args" "$repo/.gen-config" "$gen" "$repo" \
+    --files "$files" --resources "$resources" --seed 1
   repo_bytes[$name]=$(find "$repo" -name '*.tf' -printf '%s\n' | awk '{ s += $1 } END { print s }')
   planted_ssh[$name]=$(awk '$1 == "IMM005" { print $2 }' "$repo/.gen-config")
 

@@ -21,7 +21,8 @@ export LC_ALL=C
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
-# step, die, run_once, medians_of, get and the table cells; CHECKOV_VERSION.
+# step, die, build_bins, generate_once, install_checkov, run_once, medians_of, get and the
+# table cells; CHECKOV_VERSION and checkov.
 # shellcheck source=scripts/lib/measure.sh
 source scripts/lib/measure.sh
 
@@ -35,30 +36,23 @@ mkdir -p "$plans_dir" bench/results
 
 # Sizes: name, resources, target bytes (0 = natural size), runs, checkov runs.
 if $smoke; then
-  profile=debug
   sizes=("1k 1000 0 1 1" "10k 10000 0 1 0")
 else
-  profile=release
   sizes=("1k 1000 0 10 3" "10k 10000 0 10 1" "100k 100000 0 7 0" "1GB 250000 1000000000 3 0")
 fi
 $with_checkov || sizes=("${sizes[@]/%?/0}")
 
-step "cargo build ($profile): immutable-lint, gen-plan, parse-baseline"
-cargo_flags=()
-[[ $profile == release ]] && cargo_flags=(--release)
-cargo build "${cargo_flags[@]}" -p immutable-lint -p immutable-bench --bin immutable-lint --bin gen-plan --bin parse-baseline >&2
-bin=target/$profile
+build_bins immutable-lint gen-plan parse-baseline
 lint=$bin/immutable-lint
 parse=$bin/parse-baseline
 gen=$bin/gen-plan
 
-checkov=$bench_dir/venv-checkov/bin/checkov
 need_checkov=false
 for s in "${sizes[@]}"; do
   read -r _ _ _ _ ck <<<"$s"
   ((ck > 0)) && need_checkov=true
 done
-$need_checkov && install_checkov "$bench_dir/venv-checkov"
+$need_checkov && install_checkov
 
 checkov_args=(--framework terraform_plan --external-checks-dir bench/checkov --check CKV_IMM_001
   --quiet --compact --skip-download)
@@ -70,13 +64,7 @@ for s in "${sizes[@]}"; do
   plan=$plans_dir/plan-$name.json
   gen_args=(--resources "$resources" --seed 1)
   ((target > 0)) && gen_args+=(--target-bytes "$target")
-  stamp="$plans_dir/plan-$name.args"
-  # Regenerate when the generator or its arguments changed.
-  if [[ ! -s $plan || ! -f $stamp || $(cat "$stamp") != "${gen_args[*]} $(stat -c %Y "$gen")" ]]; then
-    step "gen-plan ${gen_args[*]} -o $plan"
-    "$gen" "${gen_args[@]}" -o "$plan"
-    echo "${gen_args[*]} $(stat -c %Y "$gen")" >"$stamp"
-  fi
+  generate_once "$plans_dir/plan-$name.args" "$plan" "$gen" "$plan" "${gen_args[@]}"
   plan_bytes[$name]=$(stat -c %s "$plan")
   step "measuring $name (${plan_bytes[$name]} bytes): $runs rounds, checkov $checkov_runs"
   # Warm-up round: page cache, and a failure shows before the long part.

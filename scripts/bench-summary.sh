@@ -21,8 +21,9 @@ scripts/bench.sh linter     # or: config, provider — one part (results in benc
 scripts/bench.sh --smoke    # smallest sizes, one run: what CI runs on every change
 ```
 
-Plans are generated (`bench/src/bin/gen_plan.rs`, `terraform show -json` format 1.2, one line),
-and so are the Terraform repositories of configuration mode (`bench/src/bin/gen_config.rs`);
+Plans are generated (generator: `bench/src/plan_gen/`, run by `gen-plan`; `terraform show -json`
+format 1.2, one line), and so are the Terraform repositories of configuration mode (generator:
+`bench/src/config_gen/`, run by `gen-config`);
 peers are pinned: checkov 3.3.30 and the Go provider `workato-terraform-provider` 0.16.0 (built on
 HashiCorp's terraform-plugin-framework), both from PyPI into `.bench/`. conftest/OPA could not be
 installed from the registries this machine reaches (details in the linter notes below).

@@ -1,14 +1,20 @@
 # shellcheck shell=bash
 # Sourced by scripts/bench-linter.sh and scripts/bench-config.sh: what both benchmarks do alike.
-# Measures whole processes (wall time from bash's EPOCHREALTIME; CPU time and peak RSS from
-# /usr/bin/time), takes medians and formats them for the results tables.
+# Builds the binaries, generates the inputs (again only when the generator or its arguments
+# changed), installs checkov, measures whole processes (wall time from bash's EPOCHREALTIME;
+# CPU time and peak RSS from /usr/bin/time), takes medians and formats them for the results
+# tables and report.
 #
 # The sourcing script calls bench_args NAME HELP_LINES "$@" first; NAME prefixes error messages
 # ("NAME: ..."). It sets tsv, the file run_once appends measurements to, and medians, the output
 # of medians_of "$tsv" that get reads.
 
-# One virtualenv (.bench/venv-checkov) serves both benchmarks, so one pin.
+# One virtualenv serves both benchmarks, so one pin. Relative to the repository root, where
+# both scripts run.
 CHECKOV_VERSION=3.3.30
+checkov_venv=.bench/venv-checkov
+# shellcheck disable=SC2034 # checkov is run by the sourcing script
+checkov=$checkov_venv/bin/checkov
 
 # bench_args NAME HELP_LINES ARG...: sets smoke and with_checkov from --smoke and --no-checkov;
 # -h/--help prints lines HELP_LINES (sed range, e.g. 2,18) of the script and exits 0; anything
@@ -34,9 +40,43 @@ bench_args() {
 step() { printf '==> %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "$bench_name" "$*" >&2; exit 1; }
 
-# install_checkov VENV: checkov==$CHECKOV_VERSION into the virtualenv VENV unless it is there.
+# build_bins BIN...: cargo build of the binaries BIN (of immutable-lint and immutable-bench) in
+# this run's profile, debug for --smoke and release otherwise. Sets profile, and bin, the
+# directory they are in.
+# shellcheck disable=SC2034 # bin is read by the sourcing script
+build_bins() {
+  local name list="" cargo_args=()
+  if ${smoke:?}; then profile=debug; else profile=release; fi
+  [[ $profile == debug ]] || cargo_args+=(--release)
+  cargo_args+=(-p immutable-lint -p immutable-bench)
+  for name in "$@"; do
+    cargo_args+=(--bin "$name")
+    list+="${list:+, }$name"
+  done
+  step "cargo build ($profile): $list"
+  cargo build "${cargo_args[@]}" >&2
+  bin=${CARGO_TARGET_DIR:-target}/$profile
+}
+
+# generate_once STAMP WRITTEN GEN OUTPUT ARG...: runs `GEN ARG... -o OUTPUT` unless the file
+# WRITTEN (OUTPUT itself, or a file the generator writes last into it) is there and not empty
+# and the file STAMP says it was written with the same arguments by the same GEN (its mtime):
+# a rebuilt generator or other arguments regenerate, anything else reuses what is there.
+generate_once() {
+  local stamp=$1 written=$2 gen=$3 output=$4
+  shift 4
+  local signature
+  signature="$* $(stat -c %Y "$gen")"
+  if [[ ! -s $written || ! -f $stamp || $(cat "$stamp") != "$signature" ]]; then
+    step "${gen##*/} $* -o $output"
+    "$gen" "$@" -o "$output"
+    echo "$signature" >"$stamp"
+  fi
+}
+
+# install_checkov: checkov==$CHECKOV_VERSION into $checkov_venv unless it is there.
 install_checkov() {
-  local venv=$1
+  local venv=$checkov_venv
   if [[ ! -x $venv/bin/checkov ]] || [[ $("$venv/bin/checkov" --version 2>/dev/null) != "$CHECKOV_VERSION" ]]; then
     step "installing checkov==$CHECKOV_VERSION into $venv"
     python3 -m venv "$venv"

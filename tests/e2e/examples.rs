@@ -57,7 +57,7 @@ fn lint(workdir: &TerraformWorkdir, extra: &[&str]) -> (i32, Vec<String>, Value)
         .envs(workdir.env())
         .arg("--format=json")
         .arg("--terraform-bin")
-        .arg(e2e::venv_tool("terraform"))
+        .arg(e2e::terraform_binary())
         .args(["--source", "."])
         .args(extra)
         // The binary plan that TerraformWorkdir::plan_json saved.

@@ -1,9 +1,13 @@
 //! Checks of the fault proxy itself (no provider, no Terraform): untouched calls are
-//! byte-identical to plain moto, every rule kind fires, rules and counts stay in their scope.
+//! byte-identical to plain moto, every rule kind fires, rules and counts stay in their scope,
+//! and Auto Scaling state that moto drops is kept and echoed back as AWS does.
 
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, LifecycleState};
+use aws_sdk_autoscaling::types::{
+    LaunchTemplateSpecification, LifecycleHookSpecification, LifecycleState, MetricType,
+    PredefinedMetricSpecification, TargetTrackingConfiguration,
+};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::RequestLaunchTemplateData;
 use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
@@ -374,4 +378,548 @@ fn synthesizes_a_failed_scaling_activity_per_scope() {
     assert!(unscoped.activities().is_empty(), "moto itself has none");
 
     faults.clear(scope);
+}
+
+/// Creates a launch template named `name` and returns its id.
+fn launch_template(aws: &Aws, name: &str) -> String {
+    aws.block_on(
+        aws.ec2
+            .create_launch_template()
+            .launch_template_name(name)
+            .launch_template_data(
+                RequestLaunchTemplateData::builder()
+                    .image_id(MOTO_AMI)
+                    .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap()
+    .launch_template()
+    .unwrap()
+    .launch_template_id()
+    .unwrap()
+    .to_owned()
+}
+
+fn hook_spec(
+    name: &str,
+    transition: &str,
+    target_and_role: Option<(&str, &str)>,
+) -> LifecycleHookSpecification {
+    let mut spec = LifecycleHookSpecification::builder()
+        .lifecycle_hook_name(name)
+        .lifecycle_transition(transition)
+        .heartbeat_timeout(300)
+        .default_result("CONTINUE");
+    if let Some((target, role)) = target_and_role {
+        spec = spec
+            .notification_target_arn(target)
+            .role_arn(role)
+            .notification_metadata("proxy-model");
+    }
+    spec.build()
+}
+
+const HOOK_TARGET: &str = "arn:aws:sns:us-east-1:123456789012:proxy-model-topic";
+const HOOK_ROLE: &str = "arn:aws:iam::123456789012:role/proxy-model-hooks";
+
+/// Creates `group` (no instances) from a new launch template named after it, with
+/// MaxInstanceLifetime 86400, DefaultInstanceWarmup 60 and two lifecycle hooks: `launching`
+/// with a notification target, role and metadata, `terminating` without; returns the
+/// template id.
+fn group_with_settings_and_hooks(aws: &Aws, group: &str) -> String {
+    let template = launch_template(aws, &format!("{group}-lt"));
+    aws.block_on(
+        aws.autoscaling
+            .create_auto_scaling_group()
+            .auto_scaling_group_name(group)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .launch_template_id(&template)
+                    .build(),
+            )
+            .min_size(0)
+            .max_size(1)
+            .desired_capacity(0)
+            .vpc_zone_identifier(&aws.default_subnet_ids()[0])
+            .max_instance_lifetime(86_400)
+            .default_instance_warmup(60)
+            .lifecycle_hook_specification_list(hook_spec(
+                "launching",
+                "autoscaling:EC2_INSTANCE_LAUNCHING",
+                Some((HOOK_TARGET, HOOK_ROLE)),
+            ))
+            .lifecycle_hook_specification_list(hook_spec(
+                "terminating",
+                "autoscaling:EC2_INSTANCE_TERMINATING",
+                None,
+            ))
+            .send(),
+    )
+    .unwrap();
+    template
+}
+
+/// (MaxInstanceLifetime, DefaultInstanceWarmup, CapacityRebalance, DefaultCooldown,
+/// TerminationPolicies) as described.
+type Settings = (
+    Option<i32>,
+    Option<i32>,
+    Option<bool>,
+    Option<i32>,
+    Vec<String>,
+);
+
+fn settings(aws: &Aws, group: &str) -> Settings {
+    let asg = aws.asg(group).unwrap();
+    (
+        asg.max_instance_lifetime(),
+        asg.default_instance_warmup(),
+        asg.capacity_rebalance(),
+        asg.default_cooldown(),
+        asg.termination_policies().to_vec(),
+    )
+}
+
+#[test]
+fn keeps_group_settings_that_moto_drops() {
+    let moto = Moto::shared();
+    let aws = moto.aws();
+    let group = "proxy-settings-asg";
+    let template = group_with_settings_and_hooks(&aws, group);
+
+    let created = (
+        Some(86_400),
+        Some(60),
+        Some(false),
+        Some(300),
+        vec!["Default".to_owned()],
+    );
+    assert_eq!(settings(&aws, group), created);
+    // Another access key sees the same AWS state (it is not a fault).
+    let other = moto.aws_as("proxy-settings-other", 1);
+    assert_eq!(settings(&other, group), created, "shared like moto's state");
+
+    // Settings moto ignores in an update: the last value sent is reported.
+    aws.block_on(
+        aws.autoscaling
+            .update_auto_scaling_group()
+            .auto_scaling_group_name(group)
+            .max_instance_lifetime(172_800)
+            .capacity_rebalance(true)
+            .default_cooldown(120)
+            .termination_policies("OldestInstance")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(
+        settings(&aws, group),
+        (
+            Some(172_800),
+            Some(60),
+            Some(true),
+            Some(120),
+            vec!["OldestInstance".to_owned()]
+        )
+    );
+    // AWS: 0 clears the maximum lifetime, -1 the default warm-up.
+    aws.block_on(
+        aws.autoscaling
+            .update_auto_scaling_group()
+            .auto_scaling_group_name(group)
+            .max_instance_lifetime(0)
+            .default_instance_warmup(-1)
+            .send(),
+    )
+    .unwrap();
+    let (lifetime, warmup, ..) = settings(&aws, group);
+    assert_eq!((lifetime, warmup), (Some(0), None));
+
+    // Deleting the group forgets its settings: a new group of the same name has none.
+    aws.delete_asg(group);
+    aws.block_on(
+        aws.autoscaling
+            .create_auto_scaling_group()
+            .auto_scaling_group_name(group)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .launch_template_id(&template)
+                    .build(),
+            )
+            .min_size(0)
+            .max_size(1)
+            .vpc_zone_identifier(&aws.default_subnet_ids()[0])
+            .send(),
+    )
+    .unwrap();
+    let (lifetime, warmup, ..) = settings(&aws, group);
+    assert_eq!(
+        (lifetime, warmup),
+        (None, None),
+        "a new group of the same name"
+    );
+    aws.delete_asg(group);
+    aws.delete_launch_template(&template);
+}
+
+#[test]
+fn keeps_lifecycle_hooks_that_moto_drops() {
+    let moto = Moto::shared();
+    let aws = moto.aws();
+    let group = "proxy-hooks-asg";
+    let template = group_with_settings_and_hooks(&aws, group);
+    let hooks = |aws: &Aws| {
+        let mut hooks = aws
+            .block_on(
+                aws.autoscaling
+                    .describe_lifecycle_hooks()
+                    .auto_scaling_group_name(group)
+                    .send(),
+            )
+            .unwrap()
+            .lifecycle_hooks()
+            .to_vec();
+        hooks.sort_by(|a, b| a.lifecycle_hook_name().cmp(&b.lifecycle_hook_name()));
+        hooks
+    };
+
+    // The create call's hooks exist, described as they were specified.
+    let described = hooks(&aws);
+    assert_eq!(described.len(), 2, "{described:?}");
+    let (launching, terminating) = (&described[0], &described[1]);
+    assert_eq!(launching.lifecycle_hook_name(), Some("launching"));
+    assert_eq!(
+        launching.lifecycle_transition(),
+        Some("autoscaling:EC2_INSTANCE_LAUNCHING")
+    );
+    assert_eq!(launching.notification_target_arn(), Some(HOOK_TARGET));
+    assert_eq!(launching.role_arn(), Some(HOOK_ROLE));
+    assert_eq!(launching.notification_metadata(), Some("proxy-model"));
+    assert_eq!(launching.heartbeat_timeout(), Some(300));
+    assert_eq!(launching.default_result(), Some("CONTINUE"));
+    assert_eq!(terminating.lifecycle_hook_name(), Some("terminating"));
+    assert_eq!(
+        terminating.lifecycle_transition(),
+        Some("autoscaling:EC2_INSTANCE_TERMINATING")
+    );
+    assert_eq!(
+        (
+            terminating.notification_target_arn(),
+            terminating.role_arn(),
+            terminating.notification_metadata()
+        ),
+        (None, None, None),
+        "moto's made-up queue and role are not reported"
+    );
+    assert_eq!(
+        hooks(&moto.aws_as("proxy-hooks-other", 1)).len(),
+        2,
+        "shared like moto's state"
+    );
+
+    // PutLifecycleHook: what was last put is reported, target or none.
+    aws.block_on(
+        aws.autoscaling
+            .put_lifecycle_hook()
+            .auto_scaling_group_name(group)
+            .lifecycle_hook_name("launching")
+            .lifecycle_transition("autoscaling:EC2_INSTANCE_LAUNCHING")
+            .send(),
+    )
+    .unwrap();
+    aws.block_on(
+        aws.autoscaling
+            .put_lifecycle_hook()
+            .auto_scaling_group_name(group)
+            .lifecycle_hook_name("terminating")
+            .lifecycle_transition("autoscaling:EC2_INSTANCE_TERMINATING")
+            .notification_target_arn(HOOK_TARGET)
+            .role_arn(HOOK_ROLE)
+            .send(),
+    )
+    .unwrap();
+    let targets: Vec<_> = hooks(&aws)
+        .iter()
+        .map(|hook| {
+            (
+                hook.notification_target_arn().map(str::to_owned),
+                hook.role_arn().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            (None, None),
+            (Some(HOOK_TARGET.to_owned()), Some(HOOK_ROLE.to_owned()))
+        ]
+    );
+
+    // As on AWS (not moto), deleting the group deletes its hooks.
+    aws.delete_asg(group);
+    assert!(hooks(&aws).is_empty(), "hooks deleted with their group");
+    aws.delete_launch_template(&template);
+}
+
+#[test]
+fn reports_lifecycle_wait_states_per_scope() {
+    let moto = Moto::shared();
+    let faults = moto.faults();
+    let aws = moto.aws();
+    let scope = "proxy-lifecycle";
+    let scoped = moto.aws_as(scope, 1);
+    let group = "proxy-lifecycle-asg";
+    let template = launch_template(&aws, "proxy-lifecycle-lt");
+    aws.block_on(
+        aws.autoscaling
+            .create_auto_scaling_group()
+            .auto_scaling_group_name(group)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .launch_template_id(&template)
+                    .build(),
+            )
+            .min_size(2)
+            .max_size(2)
+            .desired_capacity(2)
+            .vpc_zone_identifier(&aws.default_subnet_ids()[0])
+            .send(),
+    )
+    .unwrap();
+    let states = |aws: &Aws| -> Vec<(String, LifecycleState)> {
+        aws.asg(group)
+            .unwrap()
+            .instances()
+            .iter()
+            .map(|i| {
+                (
+                    i.instance_id().unwrap().to_owned(),
+                    i.lifecycle_state().unwrap().clone(),
+                )
+            })
+            .collect()
+    };
+    let moto_says = states(&aws);
+    assert_eq!(moto_says.len(), 2);
+    let (first, second) = (moto_says[0].0.clone(), moto_says[1].0.clone());
+
+    // A rule for another group changes nothing here.
+    faults.add(
+        scope,
+        Rule::lifecycle_state("proxy-lifecycle-other", "Pending:Wait"),
+    );
+    assert_eq!(states(&scoped), moto_says);
+
+    faults.add(
+        scope,
+        Rule::lifecycle_state(group, "Pending:Wait").instance_count(1),
+    );
+    assert_eq!(
+        states(&scoped),
+        [
+            (first.clone(), LifecycleState::PendingWait),
+            (second.clone(), LifecycleState::InService)
+        ]
+    );
+    assert_eq!(states(&aws), moto_says, "other scopes see moto's answer");
+    faults.clear(scope);
+
+    faults.add(
+        scope,
+        Rule::lifecycle_state(group, "Terminating:Wait")
+            .keep_instances(std::slice::from_ref(&first))
+            .for_duration(Duration::from_secs(2)),
+    );
+    assert_eq!(
+        states(&scoped),
+        [
+            (first.clone(), LifecycleState::InService),
+            (second.clone(), LifecycleState::TerminatingWait)
+        ]
+    );
+    std::thread::sleep(Duration::from_millis(2_200));
+    assert_eq!(states(&scoped), moto_says, "the rule expired");
+    assert_eq!(faults.fired(scope), 1);
+    faults.clear(scope);
+
+    aws.delete_asg(group);
+    aws.delete_launch_template(&template);
+}
+
+#[test]
+fn keeps_scaling_policies_per_group_as_aws_does() {
+    let moto = Moto::shared();
+    let aws = moto.aws();
+    let template = launch_template(&aws, "proxy-policies-lt");
+    let (a, b) = ("proxy-policies-a", "proxy-policies-b");
+    for group in [a, b] {
+        aws.block_on(
+            aws.autoscaling
+                .create_auto_scaling_group()
+                .auto_scaling_group_name(group)
+                .launch_template(
+                    LaunchTemplateSpecification::builder()
+                        .launch_template_id(&template)
+                        .build(),
+                )
+                .min_size(0)
+                .max_size(1)
+                .vpc_zone_identifier(&aws.default_subnet_ids()[0])
+                .send(),
+        )
+        .unwrap();
+    }
+    let put = |group: &str, target: f64, enabled: bool| {
+        let tracking = TargetTrackingConfiguration::builder()
+            .predefined_metric_specification(
+                PredefinedMetricSpecification::builder()
+                    .predefined_metric_type(MetricType::AsgAverageCpuUtilization)
+                    .build(),
+            )
+            .target_value(target)
+            .disable_scale_in(true)
+            .build();
+        aws.block_on(
+            aws.autoscaling
+                .put_scaling_policy()
+                .auto_scaling_group_name(group)
+                .policy_name("cpu")
+                .policy_type("TargetTrackingScaling")
+                .target_tracking_configuration(tracking)
+                .estimated_instance_warmup(120)
+                .enabled(enabled)
+                .send(),
+        )
+        .unwrap()
+        .policy_arn()
+        .map(str::to_owned)
+    };
+    // Same policy name on two groups: moto alone keeps only the second.
+    let arn_a = put(a, 50.0, true).expect("PutScalingPolicy answers with the PolicyARN");
+    assert!(
+        arn_a.ends_with(":autoScalingGroupName/proxy-policies-a:policyName/cpu"),
+        "{arn_a}"
+    );
+    put(b, 70.0, false);
+    let described = |group: &str| {
+        aws.block_on(
+            aws.autoscaling
+                .describe_policies()
+                .auto_scaling_group_name(group)
+                .send(),
+        )
+        .unwrap()
+        .scaling_policies()
+        .to_vec()
+    };
+    let policies_a = described(a);
+    assert_eq!(policies_a.len(), 1, "{policies_a:?}");
+    let policy = &policies_a[0];
+    assert_eq!(policy.policy_name(), Some("cpu"));
+    assert_eq!(policy.policy_arn(), Some(arn_a.as_str()));
+    assert_eq!(policy.enabled(), Some(true));
+    assert_eq!(policy.estimated_instance_warmup(), Some(120));
+    assert!(policy.predictive_scaling_configuration().is_none());
+    let tracking = policy.target_tracking_configuration().unwrap();
+    assert_eq!(tracking.target_value(), Some(50.0));
+    assert_eq!(tracking.disable_scale_in(), Some(true));
+    let policies_b = described(b);
+    assert_eq!(policies_b.len(), 1, "{policies_b:?}");
+    assert_eq!(policies_b[0].policy_name(), Some("cpu"));
+    assert_eq!(policies_b[0].enabled(), Some(false));
+    let target_b = policies_b[0].target_tracking_configuration().unwrap();
+    assert_eq!(target_b.target_value(), Some(70.0));
+
+    // DeletePolicy by ARN deletes that group's policy only.
+    aws.block_on(aws.autoscaling.delete_policy().policy_name(&arn_a).send())
+        .unwrap();
+    assert!(described(a).is_empty());
+    assert_eq!(described(b).len(), 1);
+    // As on AWS (not moto), deleting a group deletes its policies.
+    aws.delete_asg(b);
+    assert!(described(b).is_empty(), "policies deleted with their group");
+    aws.delete_asg(a);
+    aws.delete_launch_template(&template);
+}
+
+#[test]
+fn enables_and_disables_metrics_collection_as_aws_does() {
+    let moto = Moto::shared();
+    let aws = moto.aws();
+    let group = "proxy-metrics-asg";
+    let template = launch_template(&aws, "proxy-metrics-lt");
+    aws.block_on(
+        aws.autoscaling
+            .create_auto_scaling_group()
+            .auto_scaling_group_name(group)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .launch_template_id(&template)
+                    .build(),
+            )
+            .min_size(0)
+            .max_size(1)
+            .vpc_zone_identifier(&aws.default_subnet_ids()[0])
+            .send(),
+    )
+    .unwrap();
+    let enabled = || -> Vec<String> {
+        aws.asg(group)
+            .unwrap()
+            .enabled_metrics()
+            .iter()
+            .map(|m| m.metric().unwrap().to_owned())
+            .collect()
+    };
+    let enable = |metrics: &[&str]| {
+        let mut call = aws
+            .autoscaling
+            .enable_metrics_collection()
+            .auto_scaling_group_name(group)
+            .granularity("1Minute");
+        for metric in metrics {
+            call = call.metrics(*metric);
+        }
+        aws.block_on(call.send()).unwrap();
+    };
+    let disable = |metrics: &[&str]| {
+        let mut call = aws
+            .autoscaling
+            .disable_metrics_collection()
+            .auto_scaling_group_name(group);
+        for metric in metrics {
+            call = call.metrics(*metric);
+        }
+        aws.block_on(call.send()).unwrap();
+    };
+
+    // Enabling adds (moto alone replaces).
+    enable(&["GroupMinSize", "GroupMaxSize"]);
+    enable(&["GroupDesiredCapacity"]);
+    assert_eq!(
+        enabled(),
+        ["GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity"]
+    );
+    // Disabling removes those named (moto alone has no DisableMetricsCollection).
+    disable(&["GroupMaxSize"]);
+    assert_eq!(enabled(), ["GroupMinSize", "GroupDesiredCapacity"]);
+    // No metrics named: all of them.
+    disable(&[]);
+    assert!(enabled().is_empty());
+    enable(&[]);
+    assert_eq!(enabled().len(), 21, "{:?}", enabled());
+    let missing = aws.block_on(
+        aws.autoscaling
+            .disable_metrics_collection()
+            .auto_scaling_group_name("proxy-metrics-missing")
+            .send(),
+    );
+    assert_eq!(
+        missing.expect_err("no such group").code(),
+        Some("ValidationError")
+    );
+
+    aws.delete_asg(group);
+    aws.delete_launch_template(&template);
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use e2e::{MOTO_AMI_2, TerraformWorkdir, provider_dir, venv_tool};
+use e2e::{MOTO_AMI_2, TerraformWorkdir, provider_dir, terraform_binary};
 use serde_json::Value;
 
 use crate::Scenario;
@@ -32,7 +32,7 @@ fn lint_binary_plan(workdir: &TerraformWorkdir, extra: &[&str]) -> (i32, Value) 
         .arg("--format=json")
         .arg("--no-config")
         .arg("--terraform-bin")
-        .arg(venv_tool("terraform"))
+        .arg(terraform_binary())
         .arg("--source")
         .arg(workdir.path())
         .args(extra)

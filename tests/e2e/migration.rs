@@ -92,6 +92,9 @@ fn import_foreign_group_then_roll_out_a_new_image() {
     let mut fleet = scenario.fleet("web", GROUP);
     fleet.desired_capacity = None;
     fleet.tags.insert("team".to_owned(), "migrate".to_owned());
+    // The template names no metadata options, which for AWS means IMDSv1 allowed; the
+    // migration guide says to write that down (a fleet without the block requires IMDSv2).
+    fleet.extra_hcl = "metadata_options {\n  http_tokens = \"optional\"\n}".to_owned();
     let address = fleet.address();
     let workdir = scenario.workdir();
     scenario.write_config(&workdir, &[&fleet]);

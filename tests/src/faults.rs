@@ -3,9 +3,18 @@
 //! Rules and call counts are scoped by the SigV4 access key id of a request, so each scenario
 //! runs Terraform with its own key ([`crate::TerraformWorkdir::with_access_key`]) and sees
 //! only its own faults and counts, although every scenario shares moto's one account.
+//!
+//! With no rule installed the proxy still answers some Auto Scaling calls as AWS does where
+//! moto drops what AWS keeps (`docs/moto.md` section 7, `tests/support/aws_model.py`):
+//! `MaxInstanceLifetime` and `DefaultInstanceWarmup` of a group, settings changed by
+//! UpdateAutoScalingGroup, the lifecycle hooks of CreateAutoScalingGroup, the notification
+//! target, role and metadata of a hook, scaling policy names per group (moto: per account),
+//! their `PolicyARN` and `Enabled`, hooks and policies deleted with their group, and
+//! Enable/DisableMetricsCollection. That is AWS state, shared by every access key like moto's.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
@@ -110,6 +119,32 @@ impl Rule {
             .with("status_message", json!(status_message))
     }
 
+    /// In DescribeAutoScalingGroups, the instances of `group` report `state` as their
+    /// `LifecycleState`: e.g. `Pending:Wait` or `Terminating:Wait`, which moto never enters (it
+    /// has no lifecycle actions) while a lifecycle hook holds an instance on AWS. Every instance
+    /// of the group unless narrowed with [`Rule::instance_count`] or [`Rule::keep_instances`];
+    /// for as long as the rule lives: bound it with [`Rule::for_duration`] or [`Rule::count`]
+    /// (DescribeAutoScalingGroups calls), or remove it with [`Faults::clear`].
+    pub fn lifecycle_state(group: &str, state: &str) -> Self {
+        Rule::kind("lifecycle_state")
+            .service(Service::AutoScaling)
+            .with("group", json!(group))
+            .with("state", json!(state))
+    }
+
+    /// For [`Rule::lifecycle_state`]: at most this many instances of the group (the first ones
+    /// in moto's answer, which lists them in launch order) change state.
+    #[must_use]
+    pub fn instance_count(self, count: u64) -> Self {
+        self.with("instance_count", json!(count))
+    }
+
+    /// For [`Rule::lifecycle_state`]: these instances keep moto's state.
+    #[must_use]
+    pub fn keep_instances(self, ids: &[String]) -> Self {
+        self.with("keep", json!(ids))
+    }
+
     /// Only calls of this service.
     #[must_use]
     pub fn service(self, service: Service) -> Self {
@@ -145,6 +180,14 @@ impl Rule {
     #[must_use]
     pub fn count(self, count: u64) -> Self {
         self.with("count", json!(count))
+    }
+
+    /// Fires only during this long after it is added (any kind; default: for as long as it
+    /// lives). Combines with [`Rule::count`]: whichever runs out first.
+    #[must_use]
+    pub fn for_duration(self, duration: Duration) -> Self {
+        let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        self.with("duration_ms", json!(millis))
     }
 
     /// The JSON the control API receives.
@@ -282,6 +325,16 @@ mod tests {
         assert_eq!(
             rule.to_json()["description"],
             "Target registration is in progress"
+        );
+        let rule = Rule::lifecycle_state("g", "Pending:Wait")
+            .instance_count(1)
+            .keep_instances(&["i-1".to_owned()])
+            .for_duration(Duration::from_secs(30));
+        assert_eq!(
+            rule.to_json(),
+            json!({"kind": "lifecycle_state", "service": "autoscaling", "group": "g",
+                   "state": "Pending:Wait", "instance_count": 1, "keep": ["i-1"],
+                   "duration_ms": 30000})
         );
     }
 

@@ -77,6 +77,9 @@ pub struct Fleet {
     pub tags: BTreeMap<String, String>,
     /// `None` leaves the block out (the provider's defaults apply).
     pub health_check: Option<HealthCheck>,
+    /// Further arguments and blocks, as HCL lines inside the resource block (settings this
+    /// builder has no field for).
+    pub extra_hcl: String,
     pub create_before_destroy: bool,
 }
 
@@ -98,6 +101,7 @@ impl Fleet {
             desired_capacity: Some(1),
             tags: BTreeMap::new(),
             health_check: Some(HealthCheck::default()),
+            extra_hcl: String::new(),
             create_before_destroy: true,
         }
     }
@@ -188,6 +192,9 @@ impl Fleet {
                 check.min_healthy_percent
             ));
             line("  }".to_owned());
+        }
+        for extra in self.extra_hcl.lines() {
+            line(format!("  {extra}"));
         }
         if self.create_before_destroy {
             line("  lifecycle {".to_owned());

@@ -1,5 +1,6 @@
-//! End-to-end harness: the real Terraform CLI (1.0.3, from `.venv/`) drives
-//! `terraform-provider-immutable` (from `target/`) against moto (from `.venv/`) on loopback.
+//! End-to-end harness: the real Terraform CLI (1.0.3, from `.venv/`, or the one
+//! `$IMMUTABLE_TERRAFORM` names: [`terraform_binary`]) drives `terraform-provider-immutable`
+//! (from `target/`) against moto (from `.venv/`) on loopback.
 //!
 //! - [`Moto`] starts one moto per test process, behind a fault proxy, and guarantees it is
 //!   stopped by PID when the process ends, however it ends.
@@ -30,8 +31,11 @@ pub mod plan;
 mod terraform;
 
 use std::env;
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 
 pub use aws::{ASG_NAME_TAG, Aws, FLEET_TAG, GENERATION_TAG, asg_tag};
 pub use faults::{Faults, Rule, Service, format_calls};
@@ -40,7 +44,6 @@ pub use https_static::HttpsStaticServer;
 pub use loopback::LoopbackServer;
 pub use moto::{Moto, http_get_status};
 pub use terraform::{RunningTerraform, TerraformWorkdir, TfOutput};
-
 /// Source address of the provider under test (provider/src/main.rs, README.md); the key of the
 /// `dev_overrides` entry.
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/immutable-infra/immutable";
@@ -86,6 +89,74 @@ pub fn venv_tool_in(venv: &Path, name: &str) -> Result<PathBuf, String> {
             venv.display()
         ))
     }
+}
+
+/// Set to a Terraform executable to run every [`TerraformWorkdir`] with it instead of the
+/// virtualenv's Terraform 1.0.3 (`scripts/test.sh` runs the lifecycle scenarios a second time
+/// this way, with the newer Terraform on the machine's `PATH`). The harness's own checks
+/// (`harness.rs`) assert 1.0.3 and fail under another version.
+pub const TERRAFORM_ENV: &str = "IMMUTABLE_TERRAFORM";
+
+/// The Terraform CLI the harness runs, looked up once per process.
+static TERRAFORM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The Terraform executable every [`TerraformWorkdir`] runs: `$IMMUTABLE_TERRAFORM` if set, else
+/// the virtualenv's (`.venv/bin/terraform`, 1.0.3). The first call runs `terraform version` and
+/// prints the path and version once per process, past the test's output capture, so every run's
+/// log says which Terraform it used. Panics if the executable is missing or is no Terraform.
+pub fn terraform_binary() -> &'static Path {
+    match TERRAFORM.get_or_init(find_terraform) {
+        Ok(path) => path,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn find_terraform() -> Result<PathBuf, String> {
+    let (path, source) = match env::var_os(TERRAFORM_ENV) {
+        Some(path) if !path.is_empty() => (PathBuf::from(path), format!("${TERRAFORM_ENV}")),
+        _ => (
+            venv_tool_in(&venv_dir(), "terraform")?,
+            format!("the virtualenv; ${TERRAFORM_ENV} chooses another"),
+        ),
+    };
+    if !path.is_file() {
+        return Err(format!(
+            "{TERRAFORM_ENV}={} does not exist (unset it to use .venv's Terraform 1.0.3)",
+            path.display()
+        ));
+    }
+    // Hermetic: no CLI configuration, no update check, nothing from the caller's environment.
+    let output = Command::new(&path)
+        .arg("version")
+        .env_clear()
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .env("HOME", scratch_dir())
+        .output()
+        .map_err(|err| format!("cannot run {} version: {err}", path.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let version = stdout
+        .lines()
+        .next()
+        .and_then(|line| line.trim().strip_prefix("Terraform v"))
+        .filter(|_| output.status.success())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            format!(
+                "{} (from {source}) is not a Terraform CLI: `version` exited {} and printed\n{stdout}{}",
+                path.display(),
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    // Straight to the process's stderr, not through eprintln!, which the test harness captures:
+    // the line must reach the log even when every test passes.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "[e2e] this test process runs Terraform {version}: {} (from {source})",
+        path.display()
+    );
+    Ok(path)
 }
 
 /// The directory holding the provider binary, for `dev_overrides`.

@@ -16,7 +16,7 @@ use tempfile::TempDir;
 use crate::moto::signal_pid;
 use crate::{
     Moto, PROVIDER_BINARY, PROVIDER_SOURCE, REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY, provider_dir,
-    scratch_dir, venv_tool,
+    scratch_dir, terraform_binary,
 };
 
 /// Name of the saved plan that [`TerraformWorkdir::plan_json`] writes.
@@ -100,6 +100,7 @@ impl TerraformWorkdir {
     /// A working directory whose CLI config points `dev_overrides` for [`PROVIDER_SOURCE`] at
     /// the built provider. Panics with "run cargo build -p terraform-provider-immutable" if the
     /// binary does not exist, and with "run scripts/setup-venv.sh" if Terraform is missing.
+    /// Terraform is [`terraform_binary`]: `.venv`'s 1.0.3 unless `$IMMUTABLE_TERRAFORM` is set.
     pub fn new(moto: &Moto) -> Self {
         Self::create(moto, Some(&provider_dir()))
     }
@@ -111,7 +112,7 @@ impl TerraformWorkdir {
     }
 
     fn create(moto: &Moto, provider_dir: Option<&Path>) -> Self {
-        let terraform = venv_tool("terraform");
+        let terraform = terraform_binary().to_path_buf();
         let root = tempfile::Builder::new()
             .prefix("tf-")
             .tempdir_in(scratch_dir())

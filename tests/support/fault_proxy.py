@@ -12,7 +12,13 @@ moto cannot make a call fail, slow down, or report anything but "InService, Heal
 - rewrite:          substitute text (or regular expressions) in moto's response body;
 - target_health:    in DescribeTargetHealth, report every target whose id is not in `keep`
                     with the given state, reason and description;
-- failed_activity:  answer DescribeScalingActivities with one Failed activity that started now.
+- failed_activity:  answer DescribeScalingActivities with one Failed activity that started now;
+- lifecycle_state:  in DescribeAutoScalingGroups, report the instances of `group` (all groups if
+                    none is named) not in `keep`, at most `instance_count` of them, with the
+                    LifecycleState `state` (e.g. Pending:Wait, Terminating:Wait, which moto never
+                    enters: it has no lifecycle actions).
+
+Any rule also takes `duration_ms`: it stops firing that long after it was added.
 
 Every rule and every call count is scoped by the SigV4 access key id of the request
 (`Credential=<AKID>/<date>/<region>/<service>/aws4_request`). moto maps unknown access keys
@@ -25,7 +31,12 @@ Control API on the same port (never forwarded to moto):
   GET    /_calls            {"<scope>": {"<service>:<Action>": n}}
   DELETE /_calls[?scope=S]  reset the counts, all or of one scope
 
-Requests that match no rule are passed to moto untouched and its answer is returned as is.
+Requests that match no rule are passed to moto untouched and its answer is returned as is,
+except where moto drops or mis-reports what AWS keeps in Auto Scaling (MaxInstanceLifetime,
+DefaultInstanceWarmup, settings changed by UpdateAutoScalingGroup, lifecycle hooks of
+CreateAutoScalingGroup, hook notification targets, scaling policy names per group, metrics
+collection): there the proxy remembers the values and answers as AWS does, for every signed
+request, with no rule installed (aws_model.py).
 """
 
 import argparse
@@ -41,10 +52,16 @@ import time
 import uuid
 import zlib
 from datetime import datetime, timezone
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
-CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]*)/aws4_request")
-KINDS = ("error", "delay", "rewrite", "target_health", "failed_activity")
+# No __pycache__ in the source tree for the sibling module.
+sys.dont_write_bytecode = True
+from aws_model import AutoScalingModel, override_lifecycle_state, xml_escape
+
+CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]*)/([^/]*)/aws4_request")
+KINDS = ("error", "delay", "rewrite", "target_health", "failed_activity", "lifecycle_state")
+# Kinds that change moto's answer rather than replace it.
+TRANSFORMS = ("rewrite", "target_health", "lifecycle_state")
 JSON_HEADERS = [("Content-Type", "application/json")]
 
 
@@ -76,6 +93,8 @@ class Rule:
             self.actions = ["DescribeTargetHealth"]
         elif self.kind == "failed_activity":
             self.actions = ["DescribeScalingActivities"]
+        elif self.kind == "lifecycle_state":
+            self.actions = ["DescribeAutoScalingGroups"]
         self.params = spec.get("params") or {}
         self.probability = float(spec.get("probability", 1.0))
         if not 0.0 <= self.probability <= 1.0:
@@ -83,6 +102,8 @@ class Rule:
         count = spec.get("count")
         self.remaining = None if count is None or int(count) < 0 else int(count)
         self.fired = 0
+        duration_ms = spec.get("duration_ms")
+        self.expires = None if duration_ms is None else time.monotonic() + int(duration_ms) / 1000
         self.spec = spec
         if self.kind == "delay":
             self.delay_ms = int(spec.get("delay_ms", 0))
@@ -98,6 +119,14 @@ class Rule:
             self.state = spec.get("state", "unhealthy")
             self.reason = spec.get("reason")
             self.description = spec.get("description")
+        elif self.kind == "lifecycle_state":
+            self.group = spec.get("group")
+            self.state = spec.get("state")
+            if not isinstance(self.state, str) or not self.state:
+                raise RuleError("a lifecycle_state rule needs a state, e.g. Pending:Wait")
+            self.keep = set(spec.get("keep") or [])
+            count = spec.get("instance_count")
+            self.instance_count = None if count is None or int(count) < 0 else int(count)
 
     def matches(self, call):
         if self.scope is not None and self.scope != call.scope:
@@ -111,6 +140,8 @@ class Rule:
     def roll(self):
         """Whether the rule fires for a matching call (and counts it if so). Caller holds the lock."""
         if self.remaining == 0:
+            return False
+        if self.expires is not None and time.monotonic() >= self.expires:
             return False
         if self.probability < 1.0 and random.random() >= self.probability:
             return False
@@ -130,7 +161,8 @@ class Call:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         found = CREDENTIAL.search(auth)
         self.scope = found.group(1) if found else None
-        self.service = found.group(2) if found else None
+        self.region = found.group(2) if found else None
+        self.service = found.group(3) if found else None
         params = {}
         query = environ.get("QUERY_STRING", "")
         if query:
@@ -147,16 +179,6 @@ class Call:
     @property
     def key(self):
         return f"{self.service}:{self.action}"
-
-
-def xml_escape(text):
-    return (
-        str(text)
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-    )
 
 
 def error_response(call, rule):
@@ -234,6 +256,33 @@ def override_target_health(text, rule):
     return TARGET_MEMBER.sub(replace, text)
 
 
+def transformed(call, rules, data):
+    text = data.decode("utf-8")
+    for rule in rules:
+        if rule.kind == "rewrite":
+            for pattern, replacement in rule.substitutions:
+                text = pattern.sub(replacement, text)
+        elif rule.kind == "target_health" and call.action == "DescribeTargetHealth":
+            text = override_target_health(text, rule)
+        elif rule.kind == "lifecycle_state" and call.action == "DescribeAutoScalingGroups":
+            text = override_lifecycle_state(text, rule)
+    return text.encode("utf-8")
+
+
+def finish(start_response, status, headers, data):
+    """Answers with moto's status and headers for a body that may have changed."""
+    fixed = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-length":
+            value = str(len(data))
+        elif lower == "x-amz-crc32":
+            value = str(zlib.crc32(data) & 0xFFFFFFFF)
+        fixed.append((name, value))
+    start_response(status, fixed)
+    return [data]
+
+
 class FaultMiddleware:
     def __init__(self, app):
         self.app = app
@@ -241,6 +290,7 @@ class FaultMiddleware:
         self.rules = []
         self.next_id = 1
         self.calls = {}
+        self.model = AutoScalingModel()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -267,13 +317,28 @@ class FaultMiddleware:
                 return respond(start_response, *error_response(call, rule))
             if rule.kind == "failed_activity":
                 return respond(start_response, *failed_activity_response(call, rule))
-        transforms = [rule for rule in fired if rule.kind in ("rewrite", "target_health")]
-        if not transforms:
+        transforms = [rule for rule in fired if rule.kind in TRANSFORMS]
+        modelled = self.model.handles(call)
+        if not transforms and not modelled:
             # Untouched: moto's own status, headers and body bytes.
             return self.app(environ, start_response)
-        return self.transformed(environ, start_response, call, transforms)
+        if self.model.answers(call):
+            status, data = self.model.answer(call, lambda params: self.send(environ, params))
+            if transforms:
+                data = transformed(call, transforms, data)
+            return respond(start_response, status, data)
+        if modelled:
+            self.model.prepare(call, environ)
+        status, headers, data = self.forward(environ)
+        if modelled:
+            code = int(status.split(" ", 1)[0])
+            data = self.model.observe(call, code, data, lambda params: self.send(environ, params))
+        if transforms:
+            data = transformed(call, transforms, data)
+        return finish(start_response, status, headers, data)
 
-    def transformed(self, environ, start_response, call, rules):
+    def forward(self, environ):
+        """moto's answer to `environ`: (status line, headers, body bytes)."""
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -287,24 +352,25 @@ class FaultMiddleware:
         finally:
             if hasattr(result, "close"):
                 result.close()
-        text = b"".join(chunks).decode("utf-8")
-        for rule in rules:
-            if rule.kind == "rewrite":
-                for pattern, replacement in rule.substitutions:
-                    text = pattern.sub(replacement, text)
-            elif call.action == "DescribeTargetHealth":
-                text = override_target_health(text, rule)
-        data = text.encode("utf-8")
-        headers = []
-        for name, value in captured["headers"]:
-            lower = name.lower()
-            if lower == "content-length":
-                value = str(len(data))
-            elif lower == "x-amz-crc32":
-                value = str(zlib.crc32(data) & 0xFFFFFFFF)
-            headers.append((name, value))
-        start_response(captured["status"], headers)
-        return [data]
+        return captured["status"], captured["headers"], b"".join(chunks)
+
+    def send(self, environ, params):
+        """Calls moto directly (not counted, no rules) with the credentials of `environ` and
+        these form parameters; returns (HTTP status, body bytes)."""
+        data = urlencode(params).encode()
+        inner = dict(environ)
+        inner.update(
+            {
+                "REQUEST_METHOD": "POST",
+                "QUERY_STRING": "",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+                "CONTENT_LENGTH": str(len(data)),
+                "wsgi.input": io.BytesIO(data),
+            }
+        )
+        inner.pop("HTTP_CONTENT_ENCODING", None)
+        status, _, body = self.forward(inner)
+        return int(status.split(" ", 1)[0]), body
 
     def control_faults(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")

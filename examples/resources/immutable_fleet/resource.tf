@@ -11,6 +11,17 @@ resource "immutable_fleet" "web" {
     systemctl start web
   EOT
 
+  # The root volume: gp3, encrypted and deleted with the instance unless said otherwise.
+  block_device_mapping {
+    device_name = "/dev/xvda"
+    volume_size = 30
+  }
+
+  # IMDSv2 is required without this block; containers on the instance need a second hop.
+  metadata_options {
+    http_put_response_hop_limit = 2
+  }
+
   min_size         = 2
   max_size         = 6
   desired_capacity = 3

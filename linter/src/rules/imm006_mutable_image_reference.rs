@@ -1,11 +1,11 @@
 use serde_json::Value;
 
+use crate::config_resource::ConfigResource;
 use crate::finding::{Finding, PathReport};
 use crate::plan::ResourceChange;
 use crate::registry::{RuleInfo, declare_rule};
 use crate::rules::check::{Context, Rule};
 use crate::rules::util::{SENSITIVE_VALUE, SensitiveNodes, blocks, raw_may_contain};
-use crate::config_resource::ConfigResource;
 
 declare_rule! {
     /// ### What it does

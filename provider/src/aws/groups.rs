@@ -37,6 +37,20 @@ pub async fn describe_group(
         .cloned())
 }
 
+/// The launch template the group launches from, directly or through its mixed instances
+/// policy.
+pub fn launch_template_id(group: &AutoScalingGroup) -> Option<&str> {
+    group
+        .launch_template()
+        .or_else(|| {
+            group
+                .mixed_instances_policy()
+                .and_then(|p| p.launch_template())
+                .and_then(|t| t.launch_template_specification())
+        })
+        .and_then(|t| t.launch_template_id())
+}
+
 /// The group's tags as `(key, value)` pairs.
 pub fn group_tags(group: &AutoScalingGroup) -> impl Iterator<Item = (&str, &str)> {
     group

@@ -4,6 +4,8 @@ pub mod error;
 pub mod group_reader;
 pub mod groups;
 pub mod instances;
+pub mod listing;
+pub mod policy_reader;
 pub mod template_reader;
 pub mod templates;
 pub mod transport;
@@ -18,6 +20,7 @@ use transport::TransportInterceptor;
 
 pub use error::{AwsError, ErrorKind};
 pub use group_reader::{GroupReader, WriteEpoch};
+pub use policy_reader::PolicyReader;
 pub use template_reader::TemplateReader;
 pub use transport::Timeouts;
 
@@ -65,6 +68,8 @@ pub struct AwsClients {
     pub groups: GroupReader,
     /// One listing of the fleets' launch templates per plan, for refreshes.
     pub templates: TemplateReader,
+    /// One listing of the region's target-tracking policies per plan, for refreshes.
+    pub policies: PolicyReader,
     pub region: String,
 }
 
@@ -124,6 +129,7 @@ impl AwsClients {
         Ok(Self {
             templates: TemplateReader::new(ec2.clone(), settings.inventory_tag, writes.clone()),
             ec2,
+            policies: PolicyReader::new(autoscaling.clone(), writes.clone()),
             groups: GroupReader::spawn(autoscaling.clone(), settings.inventory_tag, writes),
             autoscaling,
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),

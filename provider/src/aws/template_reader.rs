@@ -10,13 +10,13 @@
 //! returns `None`, and callers read directly.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_ec2::types::{Filter, LaunchTemplate};
-use tokio::sync::Mutex;
 
 use super::error::aws_err;
 use super::group_reader::{SNAPSHOT_TTL, WriteEpoch};
+use super::listing::Listing;
 
 /// Templates per listing call: the API's maximum `MaxResults`.
 const MAX_RESULTS: i32 = 200;
@@ -32,17 +32,7 @@ pub struct TemplateReader {
 struct Inner {
     client: aws_sdk_ec2::Client,
     tag_key: &'static str,
-    writes: WriteEpoch,
-    ttl: Duration,
-    taken: Mutex<Option<Taken>>,
-}
-
-#[derive(Debug)]
-struct Taken {
-    epoch: u64,
-    at: Instant,
-    /// `None` when the listing failed or was cut off.
-    templates: Option<Arc<Vec<LaunchTemplate>>>,
+    listing: Listing<LaunchTemplate>,
 }
 
 impl TemplateReader {
@@ -63,9 +53,7 @@ impl TemplateReader {
             inner: Arc::new(Inner {
                 client,
                 tag_key,
-                writes,
-                ttl,
-                taken: Mutex::new(None),
+                listing: Listing::new(writes, ttl),
             }),
         }
     }
@@ -73,29 +61,12 @@ impl TemplateReader {
     /// Every template carrying the tag key, from a current and complete listing (taken now if
     /// needed); `None` when no listing can vouch for it.
     pub async fn tagged(&self) -> Option<Arc<Vec<LaunchTemplate>>> {
-        let inner = &self.inner;
-        if inner.ttl.is_zero() {
-            return None;
-        }
-        let mut taken = inner.taken.lock().await;
-        let epoch = inner.writes.current();
-        let current = taken
-            .as_ref()
-            .is_some_and(|t| t.epoch == epoch && t.at.elapsed() < inner.ttl);
-        if !current {
-            *taken = Some(inner.take(epoch).await);
-        }
-        let taken = taken.as_ref()?;
-        if taken.epoch != inner.writes.current() {
-            return None;
-        }
-        taken.templates.clone()
+        self.inner.listing.get(|| self.inner.take()).await
     }
 }
 
 impl Inner {
-    async fn take(&self, epoch: u64) -> Taken {
-        let at = Instant::now();
+    async fn take(&self) -> Option<Vec<LaunchTemplate>> {
         let mut templates = Vec::new();
         let mut pages = self
             .client
@@ -135,10 +106,6 @@ impl Inner {
             complete,
             "snapshot of the tagged launch templates"
         );
-        Taken {
-            epoch,
-            at,
-            templates: complete.then(|| Arc::new(templates)),
-        }
+        complete.then_some(templates)
     }
 }

@@ -33,9 +33,10 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> P
     }
     let creating = prior.is_null();
     let mut planned = proposed.clone();
-    apply_defaults(block, config, &mut planned);
+    drop_absent_single_blocks(block, config, &mut planned);
+    apply_defaults(block, prior, config, &mut planned);
     if creating || planned != *prior {
-        mark_computed_nulls_unknown(block, config, &mut planned);
+        mark_computed_nulls_unknown(block, prior, config, &mut planned);
     }
     let mut requires_replace = Vec::new();
     if !creating {
@@ -56,38 +57,62 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> P
     }
 }
 
-/// Visits each nested-block object of `planned` paired with its configuration object.
-/// Set-nested blocks are skipped: matching set elements to configuration needs Terraform's
-/// heuristics, and no resource here uses them.
+/// Visits each nested-block object of `planned` paired with its prior and configuration
+/// objects. A set element cannot be matched to its configuration, so it stands in for it:
+/// Terraform proposes set elements from the configuration, and a null in one is null in the
+/// configuration (or a computed value Terraform did not carry over from the prior state). An
+/// element the prior state holds as it is, is unchanged and not visited. Set blocks have no
+/// defaults (`Block::validate`), so only `mark_computed_nulls_unknown` acts on them.
 fn for_each_nested(
     block: &Block,
+    prior: &Value,
     config: &Value,
     planned: &mut Value,
-    mut f: impl FnMut(&Block, &Value, &mut Value),
+    mut f: impl FnMut(&Block, &Value, &Value, &mut Value),
 ) {
     for nested in &block.blocks {
+        let prior_value = prior.attr(&nested.name);
         let config_value = config.attr(&nested.name);
         let Some(planned_value) = attr_mut(planned, &nested.name) else {
             continue;
         };
         match (nested.nesting, planned_value) {
             (Nesting::Single | Nesting::Group, object @ Value::Object(_)) => {
-                f(&nested.block, config_value, object);
+                f(&nested.block, prior_value, config_value, object);
             }
             (Nesting::List, Value::List(items)) => {
+                let priors = prior_value.elements().unwrap_or(&[]);
                 let configs = config_value.elements().unwrap_or(&[]);
                 for (i, item) in items.iter_mut().enumerate() {
+                    let p = priors.get(i).unwrap_or(&Value::Null);
                     let c = configs.get(i).unwrap_or(&Value::Null);
-                    f(&nested.block, c, item);
+                    f(&nested.block, p, c, item);
                 }
+            }
+            (Nesting::Set, Value::Set(items)) => {
+                let priors = prior_value.elements().unwrap_or(&[]);
+                for item in items.iter_mut() {
+                    if priors.contains(item) {
+                        continue;
+                    }
+                    let as_configured = item.clone();
+                    f(&nested.block, &Value::Null, &as_configured, item);
+                }
+                // Elements changed in place (only nulls became unknown, so none collide):
+                // keep the set in cty's order.
+                items.sort();
             }
             (Nesting::Map, Value::Map(items)) => {
                 for (key, item) in items.iter_mut() {
+                    let p = match prior_value {
+                        Value::Map(m) => m.get(key).unwrap_or(&Value::Null),
+                        _ => &Value::Null,
+                    };
                     let c = match config_value {
                         Value::Map(m) => m.get(key).unwrap_or(&Value::Null),
                         _ => &Value::Null,
                     };
-                    f(&nested.block, c, item);
+                    f(&nested.block, p, c, item);
                 }
             }
             _ => {}
@@ -95,7 +120,28 @@ fn for_each_nested(
     }
 }
 
-fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
+/// Plans a single block the configuration leaves out as absent. Terraform's proposed value
+/// carries the prior block over (objchange's `proposedNew` returns the prior object for a
+/// null configuration), and then refuses the plan: "planned for existence but config wants
+/// absence".
+fn drop_absent_single_blocks(block: &Block, config: &Value, planned: &mut Value) {
+    for nested in &block.blocks {
+        if !matches!(nested.nesting, Nesting::Single | Nesting::Group) {
+            continue;
+        }
+        let config_value = config.attr(&nested.name);
+        let Some(slot) = attr_mut(planned, &nested.name) else {
+            continue;
+        };
+        if config_value.is_null() {
+            *slot = Value::Null;
+        } else if slot.as_object().is_some() {
+            drop_absent_single_blocks(&nested.block, config_value, slot);
+        }
+    }
+}
+
+fn apply_defaults(block: &Block, prior: &Value, config: &Value, planned: &mut Value) {
     for a in &block.attributes {
         if let Some(default) = &a.default
             && config.attr(&a.name).is_null()
@@ -104,10 +150,10 @@ fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
             *slot = default.clone();
         }
     }
-    for_each_nested(block, config, planned, apply_defaults);
+    for_each_nested(block, prior, config, planned, apply_defaults);
 }
 
-fn mark_computed_nulls_unknown(block: &Block, config: &Value, planned: &mut Value) {
+fn mark_computed_nulls_unknown(block: &Block, prior: &Value, config: &Value, planned: &mut Value) {
     for a in &block.attributes {
         if a.computed
             && a.default.is_none()
@@ -117,7 +163,7 @@ fn mark_computed_nulls_unknown(block: &Block, config: &Value, planned: &mut Valu
             *slot = Value::unknown();
         }
     }
-    for_each_nested(block, config, planned, mark_computed_nulls_unknown);
+    for_each_nested(block, prior, config, planned, mark_computed_nulls_unknown);
 }
 
 fn apply_modifiers(
@@ -146,20 +192,30 @@ fn apply_modifiers(
         }
     }
     for nested in &block.blocks {
-        if nested.nesting != Nesting::Single && nested.nesting != Nesting::Group {
-            continue;
-        }
         let prior_value = prior.attr(&nested.name);
         let config_value = config.attr(&nested.name);
-        if let Some(slot @ Value::Object(_)) = attr_mut(planned, &nested.name) {
-            apply_modifiers(
+        let Some(slot) = attr_mut(planned, &nested.name) else {
+            continue;
+        };
+        let block_path = path.attr(&nested.name);
+        match (nested.nesting, &mut *slot) {
+            (Nesting::Single | Nesting::Group, Value::Object(_)) => apply_modifiers(
                 &nested.block,
-                &path.attr(&nested.name),
+                &block_path,
                 prior_value,
                 config_value,
                 slot,
                 requires_replace,
-            );
+            ),
+            // Elements of lists, sets and maps cannot be matched to their prior selves
+            // reliably, and a removed single block has no attributes left to compare: the
+            // block as a whole replaces the resource when it changed and any attribute in it
+            // would.
+            _ => {
+                if nested.requires_replace() && *slot != *prior_value {
+                    requires_replace.push(block_path);
+                }
+            }
         }
     }
 }
@@ -215,5 +271,178 @@ fn check_consistent(path: &Path, planned: &Value, actual: &Value, out: &mut Vec<
         // A partly unknown set or collection: only its kind and known parts are checked by
         // Terraform in ways we cannot mirror cheaply; accept.
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tfplugin_cty::Value;
+
+    use super::*;
+    use crate::framework::schema::{Attribute, NestedBlock};
+
+    /// A resource with a replacing set block, a replacing single block and an in-place list
+    /// block.
+    fn block() -> Block {
+        Block::new("test")
+            .attribute(Attribute::string("name").required().describe("n"))
+            .block(NestedBlock::set(
+                "disk",
+                Block::new("d")
+                    .attribute(
+                        Attribute::string("device")
+                            .required()
+                            .requires_replace()
+                            .describe("d"),
+                    )
+                    .attribute(Attribute::number("size").optional().describe("s"))
+                    .attribute(
+                        Attribute::string("kind")
+                            .optional()
+                            .computed()
+                            .requires_replace()
+                            .describe("k"),
+                    ),
+            ))
+            .block(NestedBlock::single(
+                "metadata",
+                Block::new("m").attribute(
+                    Attribute::string("tokens")
+                        .default(Value::string("required"))
+                        .requires_replace()
+                        .describe("t"),
+                ),
+            ))
+            .block(NestedBlock::list(
+                "hook",
+                Block::new("h").attribute(Attribute::string("name").required().describe("n")),
+            ))
+    }
+
+    fn object(disks: &[&str], metadata: Value, hooks: &[&str]) -> Value {
+        let disk = |d: &&str| {
+            Value::object([
+                ("device", Value::string(*d)),
+                ("size", Value::Null),
+                ("kind", Value::Null),
+            ])
+        };
+        let hook = |h: &&str| Value::object([("name", Value::string(*h))]);
+        Value::object([
+            ("name", Value::string("x")),
+            ("disk", Value::set(disks.iter().map(disk).collect())),
+            ("metadata", metadata),
+            ("hook", Value::list(hooks.iter().map(hook).collect())),
+        ])
+    }
+
+    fn replaced(prior: &Value, config: &Value) -> Vec<String> {
+        plan(&block(), prior, config, config)
+            .requires_replace
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_changed_set_block_with_replacing_attributes_replaces_as_a_whole() {
+        let prior = object(&["/dev/xvda"], Value::Null, &[]);
+        assert_eq!(
+            replaced(&prior, &object(&["/dev/xvdb"], Value::Null, &[])),
+            ["disk"]
+        );
+        assert!(replaced(&prior, &object(&["/dev/xvda"], Value::Null, &[])).is_empty());
+    }
+
+    #[test]
+    fn a_computed_attribute_of_an_unchanged_set_element_stays_as_it_was() {
+        // An imported disk whose kind AWS left unset, and a rename: nothing to replace.
+        let prior = object(&["/dev/xvda"], Value::Null, &[]);
+        let mut config = prior.clone();
+        if let Value::Object(attrs) = &mut config {
+            attrs.insert("name".to_owned(), Value::string("y"));
+        }
+        let planned = plan(&block(), &prior, &config, &config);
+        assert!(planned.requires_replace.is_empty());
+        assert_eq!(planned.planned.attr("disk"), prior.attr("disk"));
+        // A new disk's unset computed attribute is known only after apply.
+        let grown = object(&["/dev/xvda", "/dev/xvdb"], Value::Null, &[]);
+        let planned = plan(&block(), &prior, &grown, &grown);
+        let disks = planned
+            .planned
+            .attr("disk")
+            .elements()
+            .unwrap_or(&[])
+            .to_vec();
+        let kind = |device: &str| {
+            disks
+                .iter()
+                .find(|d| d.attr("device").as_str() == Some(device))
+                .map(|d| d.attr("kind").clone())
+        };
+        assert_eq!(kind("/dev/xvda"), Some(Value::Null));
+        assert_eq!(kind("/dev/xvdb"), Some(Value::unknown()));
+        assert_eq!(
+            planned
+                .requires_replace
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["disk"]
+        );
+    }
+
+    #[test]
+    fn an_in_place_list_block_never_replaces() {
+        let prior = object(&[], Value::Null, &["a"]);
+        assert!(replaced(&prior, &object(&[], Value::Null, &["a", "b"])).is_empty());
+    }
+
+    #[test]
+    fn adding_or_removing_a_replacing_single_block_replaces() {
+        let written = Value::object([("tokens", Value::string("optional"))]);
+        let none = object(&[], Value::Null, &[]);
+        let some = object(&[], written, &[]);
+        assert_eq!(replaced(&none, &some), ["metadata.tokens"]);
+        assert_eq!(replaced(&some, &none), ["metadata"]);
+    }
+
+    #[test]
+    fn a_single_block_left_out_of_the_configuration_is_planned_absent() {
+        let written = Value::object([("tokens", Value::string("optional"))]);
+        let prior = object(&[], written, &[]);
+        let config = object(&[], Value::Null, &[]);
+        // What Terraform proposes: the prior block carried over.
+        let proposed = prior.clone();
+        let planned = plan(&block(), &prior, &proposed, &config);
+        assert_eq!(planned.planned.attr("metadata"), &Value::Null);
+        assert_eq!(
+            planned
+                .requires_replace
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["metadata"]
+        );
+    }
+
+    #[test]
+    fn a_set_block_with_defaults_is_an_invalid_schema() {
+        let with_default = Block::new("r").block(NestedBlock::set(
+            "disk",
+            Block::new("d").attribute(
+                Attribute::string("kind")
+                    .default(Value::string("gp3"))
+                    .describe("k"),
+            ),
+        ));
+        assert!(
+            with_default
+                .validate("")
+                .iter()
+                .any(|p| p.contains("set-nested block with defaults")),
+            "{:?}",
+            with_default.validate("")
+        );
     }
 }

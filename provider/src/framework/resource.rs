@@ -109,7 +109,7 @@ pub trait Resource: Send + Sync {
     /// wholly known.
     ///
     /// The default handles additive changes: it decodes `raw` against the current schema, so
-    /// attributes added since `from_version` come out null. A state that does not decode (an
+    /// attributes added since `from_version` come out null (list and set blocks empty). A state that does not decode (an
     /// attribute removed or renamed, a type changed) is an error diagnostic naming the
     /// resource type, both versions and the offending attribute. Override this only for such
     /// non-additive changes (CHANGELOG.md, "Versioning").
@@ -122,7 +122,11 @@ pub trait Resource: Send + Sync {
         let schema = self.schema();
         let ty = schema.block.implied_type();
         match tfplugin_cty::json::decode(raw.to_string().as_bytes(), &ty) {
-            Ok(state) => state,
+            Ok(mut state) => {
+                // A block added since is absent, not null: an empty list or set.
+                schema.block.fill_absent_blocks(&mut state);
+                state
+            }
             Err(e) => {
                 // The byte offset is left out: it points into re-serialised JSON, not the
                 // stored state.

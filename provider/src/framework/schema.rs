@@ -235,6 +235,12 @@ impl Block {
             if b.nesting == Nesting::Single && (b.min_items > 1 || b.max_items > 1) {
                 problems.push(format!("{at}{}: single block with min/max > 1", b.name));
             }
+            if b.nesting == Nesting::Set && b.block.attributes.iter().any(|a| a.default.is_some()) {
+                problems.push(format!(
+                    "{at}{}: set-nested block with defaults (the planner cannot fill them)",
+                    b.name
+                ));
+            }
             problems.extend(b.block.validate(&format!("{at}{}.", b.name)));
         }
         problems
@@ -253,6 +259,7 @@ impl NestedBlock {
         }
     }
 
+    /// Blocks that may repeat, in order (`override { … }` twice).
     pub fn list(name: &str, block: Block) -> Self {
         Self {
             name: name.to_owned(),
@@ -261,5 +268,100 @@ impl NestedBlock {
             min_items: 0,
             max_items: 0,
         }
+    }
+
+    /// Blocks that may repeat, unordered and distinct (`block_device_mapping { … }` per
+    /// device). Terraform cannot match set elements to their configuration, so the planner
+    /// fills no defaults inside them (`Block::validate` refuses one): make an attribute whose
+    /// default the provider resolves optional + computed instead. Unset, it is unknown in the
+    /// plan of a new element, the provider writes the value it used, and later plans keep it.
+    pub fn set(name: &str, block: Block) -> Self {
+        Self {
+            name: name.to_owned(),
+            nesting: Nesting::Set,
+            block,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+
+    /// Whether a change inside the block replaces the resource: any of its attributes (at
+    /// any depth) is marked [`PlanModifier::RequiresReplace`].
+    pub fn requires_replace(&self) -> bool {
+        self.block.requires_replace()
+    }
+}
+
+impl Block {
+    /// Replaces null list, set and map blocks in `object` (at any depth) with empty ones:
+    /// Terraform represents an absent repeatable block as an empty collection, never null.
+    pub fn fill_absent_blocks(&self, object: &mut Value) {
+        let Value::Object(attrs) = object else {
+            return;
+        };
+        for nested in &self.blocks {
+            let Some(value) = attrs.get_mut(&nested.name) else {
+                continue;
+            };
+            match (nested.nesting, &mut *value) {
+                (Nesting::List, Value::Null) => *value = Value::List(Vec::new()),
+                (Nesting::Set, Value::Null) => *value = Value::Set(Vec::new()),
+                (Nesting::Map, Value::Null) => *value = Value::Map(BTreeMap::new()),
+                (Nesting::Single | Nesting::Group, inner @ Value::Object(_)) => {
+                    nested.block.fill_absent_blocks(inner);
+                }
+                (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
+                    for item in items {
+                        nested.block.fill_absent_blocks(item);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether any attribute of the block, at any depth, forces a replacement.
+    pub fn requires_replace(&self) -> bool {
+        self.attributes
+            .iter()
+            .any(|a| a.has_modifier(PlanModifier::RequiresReplace))
+            || self.blocks.iter().any(NestedBlock::requires_replace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_repeatable_blocks_become_empty_and_single_ones_stay_null() {
+        let inner = Block::new("i").attribute(Attribute::string("x").optional().describe("x"));
+        let block = Block::new("r")
+            .block(NestedBlock::set("disks", inner.clone()))
+            .block(NestedBlock::list("hooks", inner.clone()))
+            .block(NestedBlock::single(
+                "outer",
+                Block::new("o").block(NestedBlock::set("inner_disks", inner.clone())),
+            ))
+            .block(NestedBlock::single("metadata", inner));
+        let mut state = Value::object([
+            ("disks", Value::Null),
+            ("hooks", Value::Null),
+            ("outer", Value::object([("inner_disks", Value::Null)])),
+            ("metadata", Value::Null),
+        ]);
+        block.fill_absent_blocks(&mut state);
+        assert_eq!(
+            state,
+            Value::object([
+                ("disks", Value::Set(Vec::new())),
+                ("hooks", Value::List(Vec::new())),
+                (
+                    "outer",
+                    Value::object([("inner_disks", Value::Set(Vec::new()))])
+                ),
+                ("metadata", Value::Null),
+            ])
+        );
     }
 }

@@ -5,8 +5,10 @@ use std::sync::{Arc, OnceLock};
 
 use aws_credential_types::Credentials;
 use e2e::Moto;
+use terraform_provider_immutable::framework::Resource;
 use terraform_provider_immutable::grpc::{ProviderService, decode, encode};
 use terraform_provider_immutable::provider::ImmutableProvider;
+use terraform_provider_immutable::resources::fleet::Fleet;
 use tfplugin_cty::{Type, Value};
 use tfplugin_proto::tfplugin5 as pb;
 use tfplugin_proto::tfplugin5::provider_client::ProviderClient;
@@ -189,7 +191,10 @@ impl Fixture {
         for (k, v) in overrides {
             attrs.insert((*k).to_owned(), v.clone());
         }
-        Value::Object(attrs)
+        // As Terraform sends it: a repeatable block left out is an empty collection.
+        let mut config = Value::Object(attrs);
+        Fleet.schema().block.fill_absent_blocks(&mut config);
+        config
     }
 
     pub fn health_check(&self, overrides: &[(&str, Value)]) -> Value {

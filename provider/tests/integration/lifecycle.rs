@@ -306,7 +306,8 @@ fn a_launch_template_swapped_out_of_band_reads_back_as_drift_that_forces_replace
         .as_str()
         .unwrap()
         .to_owned();
-    // Someone publishes version 2 with another image and points the group at it.
+    // Someone publishes version 2 with another image (and otherwise the same settings: IMDSv2
+    // required) and points the group at it.
     aws.block_on(
         aws.ec2
             .create_launch_template_version()
@@ -315,6 +316,13 @@ fn a_launch_template_swapped_out_of_band_reads_back_as_drift_that_forces_replace
                 aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
                     .image_id(e2e::MOTO_AMI_2)
                     .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                    .metadata_options(
+                        aws_sdk_ec2::types::LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                            .http_tokens(
+                                aws_sdk_ec2::types::LaunchTemplateHttpTokensState::Required,
+                            )
+                            .build(),
+                    )
                     .build(),
             )
             .send(),

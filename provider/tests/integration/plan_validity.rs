@@ -30,6 +30,9 @@ fn value_of(ty: &Type, allow_unknown: bool) -> BoxedStrategy<Value> {
         Type::Set(_) => prop::collection::vec("subnet-[0-9a-f]{4}", 0..3)
             .prop_map(|v| Value::set(v.into_iter().map(Value::string).collect()))
             .boxed(),
+        Type::List(_) => prop::collection::vec("[A-Z][a-z]{0,8}", 0..3)
+            .prop_map(|v| Value::list(v.into_iter().map(Value::string).collect()))
+            .boxed(),
         Type::Map(_) => prop::collection::btree_map("[a-z]{1,4}", "[a-z]{0,4}", 0..3)
             .prop_map(|m| Value::Map(m.into_iter().map(|(k, v)| (k, Value::string(v))).collect()))
             .boxed(),
@@ -57,16 +60,19 @@ fn config_of(block: &Block) -> BoxedStrategy<Value> {
         })
         .collect();
     for nested in &block.blocks {
-        assert_eq!(
-            nested.nesting,
-            Nesting::Single,
-            "generator covers single blocks only"
-        );
         let inner = config_of(&nested.block);
-        fields.push((
-            nested.name.clone(),
-            prop_oneof![Just(Value::Null), inner].boxed(),
-        ));
+        let strategy = match nested.nesting {
+            Nesting::Single => prop_oneof![Just(Value::Null), inner].boxed(),
+            // Terraform sends a repeatable block left out as an empty collection.
+            Nesting::Set => prop::collection::vec(inner, 0..3)
+                .prop_map(Value::set)
+                .boxed(),
+            Nesting::List => prop::collection::vec(inner, 0..3)
+                .prop_map(Value::list)
+                .boxed(),
+            other => panic!("generator covers single, list and set blocks, not {other:?}"),
+        };
+        fields.push((nested.name.clone(), strategy));
     }
     object(fields)
 }
@@ -80,10 +86,16 @@ fn state_of(block: &Block) -> BoxedStrategy<Value> {
         .collect();
     for nested in &block.blocks {
         let inner = state_of(&nested.block);
-        fields.push((
-            nested.name.clone(),
-            prop_oneof![Just(Value::Null), inner].boxed(),
-        ));
+        let strategy = match nested.nesting {
+            Nesting::Set => prop::collection::vec(inner, 0..3)
+                .prop_map(Value::set)
+                .boxed(),
+            Nesting::List => prop::collection::vec(inner, 0..3)
+                .prop_map(Value::list)
+                .boxed(),
+            _ => prop_oneof![Just(Value::Null), inner].boxed(),
+        };
+        fields.push((nested.name.clone(), strategy));
     }
     object(fields)
 }
@@ -113,12 +125,50 @@ fn proposed_new(block: &Block, prior: &Value, config: &Value) -> Value {
     }
     for nested in &block.blocks {
         let c = get(config, &nested.name);
-        out.insert(
-            nested.name.clone(),
-            proposed_new(&nested.block, &get(prior, &nested.name), &c),
-        );
+        let p = get(prior, &nested.name);
+        let value = match nested.nesting {
+            Nesting::Set => proposed_new_set(&nested.block, &p, &c),
+            Nesting::List => {
+                let priors = p.elements().unwrap_or(&[]);
+                Value::list(
+                    c.elements()
+                        .unwrap_or(&[])
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            proposed_new(&nested.block, priors.get(i).unwrap_or(&Value::Null), item)
+                        })
+                        .collect(),
+                )
+            }
+            _ => proposed_new(&nested.block, &p, &c),
+        };
+        out.insert(nested.name.clone(), value);
     }
     Value::Object(out)
+}
+
+/// `ProposedNew` for a set block: each configured element takes the computed values of a
+/// prior element that agrees with it on every attribute that is not computed.
+fn proposed_new_set(block: &Block, prior: &Value, config: &Value) -> Value {
+    let get = |v: &Value, name: &str| v.get(name).cloned().unwrap_or(Value::Null);
+    let priors = prior.elements().unwrap_or(&[]);
+    let items = config
+        .elements()
+        .unwrap_or(&[])
+        .iter()
+        .map(|c| {
+            let matching = priors.iter().find(|p| {
+                block
+                    .attributes
+                    .iter()
+                    .filter(|a| !a.computed)
+                    .all(|a| get(p, &a.name) == get(c, &a.name))
+            });
+            proposed_new(block, matching.unwrap_or(&Value::Null), c)
+        })
+        .collect();
+    Value::set(items)
 }
 
 /// The checks of Terraform's `AssertPlanValid` that apply to this schema.
@@ -176,12 +226,51 @@ fn assert_plan_valid(
         }
     }
     for nested in &block.blocks {
+        let (c, p) = (get(config, &nested.name), get(planned, &nested.name));
+        if nested.nesting == Nesting::Set {
+            // Set elements cannot be matched to their configuration: Terraform checks the
+            // count only (plan_valid.go, NestingSet).
+            let count = |v: &Value| v.elements().map_or(0, <[Value]>::len);
+            if count(&c) != count(&p) {
+                return Err(format!(
+                    "{path}{}: {} planned elements for {} configured",
+                    nested.name,
+                    count(&p),
+                    count(&c)
+                ));
+            }
+            continue;
+        }
+        if nested.nesting == Nesting::List {
+            let (configs, planned_items) =
+                (c.elements().unwrap_or(&[]), p.elements().unwrap_or(&[]));
+            if configs.len() != planned_items.len() {
+                return Err(format!(
+                    "{path}{}: {} planned elements for {} configured",
+                    nested.name,
+                    planned_items.len(),
+                    configs.len()
+                ));
+            }
+            let prior_value = get(prior, &nested.name);
+            let priors = prior_value.elements().unwrap_or(&[]);
+            for (i, (ci, pi)) in configs.iter().zip(planned_items).enumerate() {
+                assert_plan_valid(
+                    &nested.block,
+                    &format!("{path}{}[{i}].", nested.name),
+                    priors.get(i).unwrap_or(&Value::Null),
+                    ci,
+                    pi,
+                )?;
+            }
+            continue;
+        }
         assert_plan_valid(
             &nested.block,
             &format!("{path}{}.", nested.name),
             &get(prior, &nested.name),
-            &get(config, &nested.name),
-            &get(planned, &nested.name),
+            &c,
+            &p,
         )?;
     }
     Ok(())

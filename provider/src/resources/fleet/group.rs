@@ -1,9 +1,15 @@
 //! A generation's Auto Scaling group: creating it, its settings that change in place, and the
 //! tags by which the provider finds it again.
 
-use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag};
+use aws_sdk_autoscaling::types::{
+    InstancesDistribution, LaunchTemplateOverrides, LaunchTemplateSpecification,
+    MixedInstancesPolicy, Tag,
+};
 
+use super::group_settings;
+use super::group_spec::DEFAULT_TERMINATION_POLICIES;
 use super::inventory::Rollout;
+use super::launch_spec::MixedInstances;
 use super::launch_template::GENERATION_TEMPLATE_VERSION;
 use super::spec::{FleetSpec, TAG_FINGERPRINT, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
 use crate::aws::error::aws_err;
@@ -30,15 +36,21 @@ pub async fn create_group(
     spec: &FleetSpec,
     group: &NewGroup<'_>,
 ) -> Result<(), AwsError> {
+    let settings = &spec.group;
+    let template = LaunchTemplateSpecification::builder()
+        .launch_template_id(group.template_id)
+        .version(GENERATION_TEMPLATE_VERSION)
+        .build();
     clients
         .autoscaling
         .create_auto_scaling_group()
         .auto_scaling_group_name(group.name)
-        .launch_template(
-            LaunchTemplateSpecification::builder()
-                .launch_template_id(group.template_id)
-                .version(GENERATION_TEMPLATE_VERSION)
-                .build(),
+        .set_launch_template(spec.launch.mixed.is_none().then(|| template.clone()))
+        .set_mixed_instances_policy(
+            spec.launch
+                .mixed
+                .as_ref()
+                .map(|mixed| mixed_instances_policy(mixed, template.clone())),
         )
         .min_size(spec.min_size)
         .max_size(spec.max_size)
@@ -49,11 +61,59 @@ pub async fn create_group(
         )
         .health_check_type(&spec.health.kind)
         .health_check_grace_period(api_seconds(spec.health.grace_period))
+        .set_max_instance_lifetime(settings.max_instance_lifetime)
+        .set_termination_policies(settings.termination_policies.clone())
+        .set_default_instance_warmup(settings.default_instance_warmup)
+        .set_capacity_rebalance(settings.capacity_rebalance)
+        // In the create call, so that the hooks hold the very first instances.
+        .set_lifecycle_hook_specification_list((!settings.hooks.is_empty()).then(|| {
+            settings
+                .hooks
+                .iter()
+                .map(group_settings::hook_specification)
+                .collect()
+        }))
         .set_tags(Some(generation_tags(spec, group)))
         .send()
         .await
         .map_err(aws_err("CreateAutoScalingGroup"))?;
-    Ok(())
+    group_settings::after_create(clients, group.name, spec).await
+}
+
+/// The group's mixed instances policy: the generation's template, the types that override
+/// its instance type, and the Spot/On-Demand mix.
+fn mixed_instances_policy(
+    mixed: &MixedInstances,
+    template: LaunchTemplateSpecification,
+) -> MixedInstancesPolicy {
+    let overrides = mixed
+        .overrides
+        .iter()
+        .map(|(instance_type, weight)| {
+            LaunchTemplateOverrides::builder()
+                .instance_type(instance_type)
+                .set_weighted_capacity(weight.map(|w| w.to_string()))
+                .build()
+        })
+        .collect();
+    MixedInstancesPolicy::builder()
+        .launch_template(
+            aws_sdk_autoscaling::types::LaunchTemplate::builder()
+                .launch_template_specification(template)
+                .set_overrides(Some(overrides))
+                .build(),
+        )
+        .instances_distribution(
+            InstancesDistribution::builder()
+                .on_demand_base_capacity(mixed.on_demand_base_capacity)
+                .on_demand_percentage_above_base_capacity(
+                    mixed.on_demand_percentage_above_base_capacity,
+                )
+                .spot_allocation_strategy(&mixed.spot_allocation_strategy)
+                .on_demand_allocation_strategy(&mixed.on_demand_allocation_strategy)
+                .build(),
+        )
+        .build()
 }
 
 /// The tags of a new generation's group: the user's (propagated to instances) and the
@@ -96,7 +156,8 @@ pub struct Sizes {
 }
 
 /// The one UpdateAutoScalingGroup of the fleet: sizes, and with `spec` the group settings
-/// that change in place.
+/// that change in place. A setting the configuration no longer sets goes back to AWS's
+/// default (AWS keeps a value until told otherwise).
 pub async fn update_group(
     clients: &AwsClients,
     group: &str,
@@ -111,9 +172,22 @@ pub async fn update_group(
         .set_max_size(sizes.max)
         .set_desired_capacity(sizes.desired);
     if let Some(spec) = spec {
+        let settings = &spec.group;
+        let default_policies = DEFAULT_TERMINATION_POLICIES.map(str::to_owned).to_vec();
         update = update
             .health_check_type(&spec.health.kind)
-            .health_check_grace_period(api_seconds(spec.health.grace_period));
+            .health_check_grace_period(api_seconds(spec.health.grace_period))
+            // 0: no limit.
+            .max_instance_lifetime(settings.max_instance_lifetime.unwrap_or(0))
+            .set_termination_policies(Some(
+                settings
+                    .termination_policies
+                    .clone()
+                    .unwrap_or(default_policies),
+            ))
+            // -1 removes a warm-up set before.
+            .default_instance_warmup(settings.default_instance_warmup.unwrap_or(-1))
+            .capacity_rebalance(settings.capacity_rebalance.unwrap_or(false));
     }
     update
         .send()

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{Filter as Ec2Filter, LaunchTemplate};
 
 use super::spec::{TAG_FINGERPRINT, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
 use crate::aws::error::aws_err;
-use crate::aws::groups::{group_tags, is_live};
+use crate::aws::groups::{group_tags, is_live, launch_template_id};
 use crate::aws::{AwsClients, AwsError};
 
 /// Where a generation stands, recorded in its `immutable:state` tag.
@@ -119,10 +119,7 @@ impl Inventory {
                 desired: asg.desired_capacity().unwrap_or(0),
                 fingerprint: tag_value(group_tags(asg), TAG_FINGERPRINT).map(str::to_owned),
                 rollout: Rollout::parse(tag_value(group_tags(asg), Rollout::TAG)),
-                launch_template_id: asg
-                    .launch_template()
-                    .and_then(|t| t.launch_template_id())
-                    .map(str::to_owned),
+                launch_template_id: launch_template_id(asg).map(str::to_owned),
                 user_tag_keys: group_tags(asg)
                     .map(|(k, _)| k)
                     .filter(|k| {

@@ -17,7 +17,10 @@ mod claims;
 mod failure;
 mod gate;
 mod group;
+mod group_settings;
+mod group_spec;
 mod inventory;
+mod launch_spec;
 mod launch_template;
 mod observe;
 mod rollout;
@@ -30,11 +33,12 @@ mod validate;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tfplugin_cty::Value;
+use tfplugin_cty::{Path, Value};
 
 use self::failure::duplicate_name_detail;
-use self::schema::{DESIRED_CAPACITY, LEFTOVERS, MAX_SIZE, MIN_SIZE, NAME, at};
-use self::state::FleetState;
+use self::launch_spec::MetadataOptions;
+use self::schema::{DESIRED_CAPACITY, LEFTOVERS, MAX_SIZE, METADATA_OPTIONS, MIN_SIZE, NAME, at};
+use self::state::{FleetState, MetadataOptionsBlock};
 use super::Configured;
 use crate::aws::AwsClients;
 use crate::framework::value::{ObjectExt, attr_mut};
@@ -66,6 +70,7 @@ impl Resource for Fleet {
         if let Some(slot) = attr_mut(plan.planned, LEFTOVERS) {
             *slot = Value::Null;
         }
+        keep_equivalent_metadata_options(plan);
         if plan.creating() || !plan.config.attr(DESIRED_CAPACITY).is_null() {
             return;
         }
@@ -125,7 +130,7 @@ impl Resource for Fleet {
             return Value::Null;
         }
         match rollout::create_generation(clients, &spec, &ctx.stop).await {
-            Ok(created) => created.into_state(planned).to_value(),
+            Ok(created) => created.into_state(planned, &spec).to_value(),
             Err(failure) => {
                 if failure.left_nothing() {
                     configured.claims.release(&spec.name);
@@ -157,7 +162,12 @@ impl Resource for Fleet {
                 );
                 return state.clone();
             }
-            observed = observe::observe(clients, asg_name, prior.launch_template_id.as_deref()) => {
+            observed = observe::observe(
+                clients,
+                asg_name,
+                prior.launch_template_id.as_deref(),
+                observe::Reads::for_state(&prior),
+            ) => {
                 observed
             }
         };
@@ -258,10 +268,16 @@ impl Resource for Fleet {
         };
         let clients = &configured.aws;
         let asg_name = prior.id.as_deref().unwrap_or_default();
+        let hooks = teardown::Hooks::of(
+            prior
+                .lifecycle_hook
+                .iter()
+                .any(|h| h.transition == "terminating"),
+        );
         // Generation 0 is a group imported from outside (migration): its launch template is
         // the user's and may be shared with other groups, so it stays.
         let result = if prior.generation == Some(0) {
-            teardown::delete_group(clients, asg_name, &ctx.stop)
+            teardown::delete_group(clients, asg_name, hooks, &ctx.stop)
                 .await
                 .map(|kept| {
                     if let Some(template) = kept {
@@ -274,7 +290,7 @@ impl Resource for Fleet {
                 })
         } else {
             let template_id = prior.launch_template_id.as_deref();
-            teardown::delete_generation(clients, asg_name, template_id, &ctx.stop).await
+            teardown::delete_generation(clients, asg_name, template_id, hooks, &ctx.stop).await
         };
         if let Err(e) = result {
             diagnostics.error(
@@ -307,7 +323,7 @@ impl Resource for Fleet {
             }
         };
         let clients = &configured.aws;
-        match observe::observe(clients, id, None).await {
+        match observe::observe(clients, id, None, observe::Reads::ALL).await {
             Ok(Some(observed)) => {
                 if let Some(problem) = observed.import_problem() {
                     diagnostics.error(
@@ -343,6 +359,27 @@ impl Resource for Fleet {
                 Value::Null
             }
         }
+    }
+}
+
+/// A `metadata_options` block that spells out what the prior state's block (or its absence)
+/// means already changes no template: written out or removed, it is an in-place update of
+/// the state, not a new generation.
+fn keep_equivalent_metadata_options(plan: &mut PlanContext<'_>) {
+    let block = Path::root().attr(METADATA_OPTIONS);
+    let is_metadata = |p: &Path| p.steps().starts_with(block.steps());
+    if plan.creating() || !plan.requires_replace.iter().any(is_metadata) {
+        return;
+    }
+    let planned = plan.planned.attr(METADATA_OPTIONS);
+    if !planned.is_wholly_known() {
+        return;
+    }
+    let prior = MetadataOptionsBlock::from_value(plan.prior.attr(METADATA_OPTIONS));
+    let planned = MetadataOptionsBlock::from_value(planned);
+    if MetadataOptions::from_block(prior.as_ref()) == MetadataOptions::from_block(planned.as_ref())
+    {
+        plan.requires_replace.retain(|p| !is_metadata(p));
     }
 }
 

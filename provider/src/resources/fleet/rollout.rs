@@ -13,16 +13,20 @@ use super::gate::Gate;
 use super::group::{
     self, NewGroup, Sizes, apply_settings, create_group, generation_name, health_tag, set_rollout,
 };
+use super::group_settings;
+use super::group_spec::GroupSettings;
 use super::inventory::{Generation, Rollout, inventory};
+use super::launch_spec::BlockDevice;
 use super::launch_template::{self, create_launch_template};
 use super::spec::{FleetSpec, TAG_HEALTH_CHECK};
 use super::state::FleetState;
-use super::teardown::{delete_generation, remove_leftovers};
+use super::teardown::{Hooks, delete_generation, remove_leftovers};
 use crate::aws::groups::{
     delete_tags, describe_group, propagated_tag, put_tags, tag_key, terminate_and_decrement,
 };
 use crate::aws::templates::delete_launch_template;
 use crate::aws::{AwsClients, AwsError, ErrorKind};
+use crate::framework::Diagnostics;
 
 /// A generation that passed its gate.
 pub struct Created {
@@ -34,8 +38,15 @@ pub struct Created {
 
 impl Created {
     /// The planned state with the values only apply could know.
-    pub fn into_state(self, planned: FleetState) -> FleetState {
+    pub fn into_state(self, planned: FleetState, spec: &FleetSpec) -> FleetState {
         FleetState {
+            // The disks' defaults as applied (unknown in the plan of a new disk).
+            block_device_mapping: spec
+                .launch
+                .block_devices
+                .iter()
+                .map(BlockDevice::to_block)
+                .collect(),
             id: Some(self.asg_name.clone()),
             autoscaling_group_name: Some(self.asg_name),
             generation: Some(self.generation),
@@ -117,13 +128,10 @@ pub async fn create_generation(
             tracing::warn!(fleet = %spec.name, "gate failed for {name}: rolling back");
             // Rollback must finish even after Stop: a fresh token, bounded by the delete's
             // own wait.
-            let rollback = delete_generation(
-                clients,
-                &name,
-                Some(&template_id),
-                &CancellationToken::new(),
-            )
-            .await;
+            let hooks = Hooks::of(spec.group.has_terminating_hook());
+            let stop = CancellationToken::new();
+            let rollback =
+                delete_generation(clients, &name, Some(&template_id), hooks, &stop).await;
             Err(Failure::Gate {
                 generation: name,
                 failure,
@@ -149,6 +157,7 @@ async fn adopt(
     );
     let name = leftover.name.as_str();
     apply_settings(clients, name, spec, Some(desired)).await?;
+    group_settings::sync(clients, name, spec).await?;
     let stale: Vec<Tag> = leftover
         .user_tag_keys
         .iter()
@@ -269,6 +278,11 @@ pub async fn update_in_place(
     // already running (the ones it may terminate are the others).
     let before = describe_group(clients, asg_name).await?;
     apply_settings(clients, asg_name, spec, spec.desired_capacity).await?;
+    // Hooks, policies and metrics are read and written only when the plan changes them.
+    let mut unused = Diagnostics::new();
+    if GroupSettings::from_state(prior, &mut unused) != spec.group {
+        group_settings::sync(clients, asg_name, spec).await?;
+    }
 
     let old_tags = prior.tags.clone().unwrap_or_default();
     // A `health_check` block removed from the configuration: drop its record too, or an

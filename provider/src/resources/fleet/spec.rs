@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::group_spec::GroupSettings;
+use super::launch_spec::LaunchOptions;
 use super::schema::{self, at, health_check};
 use super::state::{FleetState, HealthCheckBlock};
 use crate::framework::Diagnostics;
@@ -57,12 +59,16 @@ pub struct FleetSpec {
     pub security_group_ids: Vec<String>,
     pub user_data: Option<String>,
     pub iam_instance_profile: Option<String>,
+    /// Disks, metadata service, addressing, monitoring, CPU credits.
+    pub launch: LaunchOptions,
     pub target_group_arns: Vec<String>,
     pub min_size: i32,
     pub max_size: i32,
     /// `None` when the configuration leaves capacity to scaling policies.
     pub desired_capacity: Option<i32>,
     pub tags: BTreeMap<String, String>,
+    /// Hooks, scaling policies and the other settings of the group.
+    pub group: GroupSettings,
     pub health: HealthCheck,
     /// The configured `health_check` block as recorded in a tag; `None` for the defaults.
     pub health_tag: Option<String>,
@@ -142,6 +148,7 @@ impl FleetSpec {
         let max_size = size(Some(state.max_size), schema::MAX_SIZE, &mut d).unwrap_or(0);
         let desired_capacity = size(state.desired_capacity, schema::DESIRED_CAPACITY, &mut d);
         let health = HealthCheck::from_block(state.health_check.as_ref(), &mut d);
+        let group = GroupSettings::from_state(state, &mut d);
         if d.has_error() {
             return Err(d);
         }
@@ -154,11 +161,13 @@ impl FleetSpec {
             security_group_ids: sorted_or_empty(&state.security_group_ids),
             user_data: state.user_data.clone(),
             iam_instance_profile: state.iam_instance_profile.clone(),
+            launch: LaunchOptions::from_state(state),
             target_group_arns: sorted_or_empty(&state.target_group_arns),
             min_size,
             max_size,
             desired_capacity,
             tags: state.tags.clone().unwrap_or_default(),
+            group,
             health,
             health_tag: state.health_check.as_ref().map(HealthCheck::tag_from_block),
         })
@@ -184,6 +193,9 @@ impl FleetSpec {
             self.iam_instance_profile.as_deref().unwrap_or(""),
         );
         field("target_group_arns", &self.target_group_arns.join(","));
+        for (label, value) in self.launch.fingerprint_fields() {
+            field(label, &value);
+        }
         let digest = h.finalize();
         hex::encode(digest.get(..8).unwrap_or_default())
     }

@@ -6,12 +6,34 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use super::group::{Sizes, update_group};
 use super::inventory::{Inventory, Rollout, inventory};
 use crate::aws::AwsClients;
-use crate::aws::groups::{describe_group, detach_target_groups, start_group_delete};
+use crate::aws::groups::{
+    describe_group, detach_target_groups, launch_template_id, start_group_delete,
+};
 use crate::aws::instances::{deregistered, instances_terminated};
 use crate::aws::templates::delete_launch_template;
 use crate::aws::wait::{WaitError, wait_until};
+
+/// Whether a delete lets the group's terminating lifecycle hooks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hooks {
+    /// The generation has terminating hooks: scale in first, so they run.
+    LetTerminatingRun,
+    /// No terminating hooks, or a generation that never served (a leftover).
+    Skip,
+}
+
+impl Hooks {
+    pub fn of(has_terminating_hook: bool) -> Self {
+        if has_terminating_hook {
+            Self::LetTerminatingRun
+        } else {
+            Self::Skip
+        }
+    }
+}
 
 /// How long deletes wait for AWS to finish before giving up (Terraform can retry them).
 pub const DELETE_WAIT: Duration = Duration::from_mins(15);
@@ -25,9 +47,10 @@ pub async fn delete_generation(
     clients: &AwsClients,
     asg_name: &str,
     template_id: Option<&str>,
+    hooks: Hooks,
     stop: &CancellationToken,
 ) -> Result<(), WaitError> {
-    let group_template = delete_group(clients, asg_name, stop).await?;
+    let group_template = delete_group(clients, asg_name, hooks, stop).await?;
     if let Some(id) = template_id.map(str::to_owned).or(group_template) {
         delete_launch_template(clients, &id).await?;
     }
@@ -39,6 +62,7 @@ pub async fn delete_generation(
 pub async fn delete_group(
     clients: &AwsClients,
     asg_name: &str,
+    hooks: Hooks,
     stop: &CancellationToken,
 ) -> Result<Option<String>, WaitError> {
     let deadline = Instant::now() + DELETE_WAIT;
@@ -50,10 +74,7 @@ pub async fn delete_group(
         .iter()
         .filter_map(|i| i.instance_id().map(str::to_owned))
         .collect();
-    let template_id = asg
-        .launch_template()
-        .and_then(|t| t.launch_template_id())
-        .map(str::to_owned);
+    let template_id = launch_template_id(&asg).map(str::to_owned);
     let target_groups = asg.target_group_arns().to_vec();
     if !target_groups.is_empty() {
         drain(
@@ -63,6 +84,28 @@ pub async fn delete_group(
             &instance_ids,
             deadline,
             stop,
+        )
+        .await?;
+    }
+    if hooks == Hooks::LetTerminatingRun && !instance_ids.is_empty() {
+        // A force delete skips the terminating hooks; scaling in first lets them run (each
+        // instance waits in Terminating:Wait until its action completes or times out).
+        tracing::info!(
+            asg = asg_name,
+            "scaling in to zero so that terminating lifecycle hooks run"
+        );
+        let zero = Sizes {
+            min: Some(0),
+            desired: Some(0),
+            ..Sizes::default()
+        };
+        update_group(clients, asg_name, zero, None).await?;
+        wait_until(
+            deadline,
+            stop,
+            asg_name,
+            "instances to pass their terminating lifecycle hooks",
+            || instances_terminated(clients, &instance_ids),
         )
         .await?;
     }
@@ -135,7 +178,8 @@ pub async fn remove_leftovers(
     for g in &found.generations {
         if g.rollout == Rollout::Gating && Some(g.name.as_str()) != keep {
             tracing::warn!(asg = %g.name, "removing generation {} left over by an interrupted rollout", g.generation);
-            delete_generation(clients, &g.name, g.launch_template_id.as_deref(), stop).await?;
+            let template = g.launch_template_id.as_deref();
+            delete_generation(clients, &g.name, template, Hooks::Skip, stop).await?;
         }
     }
     for template in &found.orphan_templates {
@@ -174,7 +218,8 @@ pub async fn remove_fleet_leftovers(
         let template = (stray.generation > 0)
             .then_some(stray.launch_template_id.as_deref())
             .flatten();
-        delete_generation(clients, &stray.name, template, &CancellationToken::new()).await?;
+        let stop = CancellationToken::new();
+        delete_generation(clients, &stray.name, template, Hooks::Skip, &stop).await?;
     }
     Ok(())
 }

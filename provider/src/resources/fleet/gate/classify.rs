@@ -229,13 +229,21 @@ pub(super) fn failed_activity(activities: &[Activity], started_at: SystemTime) -
         if start.secs() < started.secs() - 30 {
             break;
         }
+        let message = activity
+            .status_message()
+            .or(activity.description())
+            .unwrap_or("no message");
         if activity.status_code() == Some(&ScalingActivityStatusCode::Failed) {
-            let message = activity
-                .status_message()
-                .or(activity.description())
-                .unwrap_or("no message")
-                .to_owned();
-            return Some(message);
+            return Some(message.to_owned());
+        }
+        // A launching lifecycle hook that abandoned its instance (its heartbeat ran out with
+        // ABANDON, or something completed the action with ABANDON) cancels the launch.
+        if activity.status_code() == Some(&ScalingActivityStatusCode::Cancelled)
+            && message.contains("Lifecycle Action")
+        {
+            return Some(format!(
+                "a launching lifecycle hook abandoned the launch: {message}"
+            ));
         }
     }
     None

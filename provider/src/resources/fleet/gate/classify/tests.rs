@@ -522,6 +522,31 @@ fn only_a_failed_activity_of_this_rollout_fails_the_gate() {
     );
 }
 
+#[test]
+fn a_launch_abandoned_by_a_lifecycle_hook_fails_the_gate_but_a_plain_cancel_does_not() {
+    let started = SystemTime::now();
+    let after = started + Duration::from_secs(5);
+    let abandoned = activity(
+        after,
+        ScalingActivityStatusCode::Cancelled,
+        Some(
+            "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token \
+             abc was abandoned: Lifecycle Action Completed with ABANDON Result",
+        ),
+    );
+    let message = failed_activity(&[abandoned], started).unwrap_or_default();
+    assert!(
+        message.starts_with("a launching lifecycle hook abandoned the launch: Instance failed"),
+        "{message}"
+    );
+    let cancelled = activity(
+        after,
+        ScalingActivityStatusCode::Cancelled,
+        Some("cancelled by a newer scaling activity"),
+    );
+    assert_eq!(failed_activity(&[cancelled], started), None);
+}
+
 /// Clocks of instances healthy for `age` seconds at the returned `now`.
 fn clocks(ages_secs: &[(&str, u64)]) -> (HashMap<String, Instant>, Instant) {
     let base = Instant::now();

@@ -1,6 +1,9 @@
 //! Configuration checks that run at `terraform validate`/`plan` time, each reported at the
 //! attribute that is wrong. Values unknown until apply are skipped, never guessed.
 
+mod group;
+mod launch;
+
 use std::time::Duration;
 
 use tfplugin_cty::Value;
@@ -24,6 +27,8 @@ pub fn config(config: &Value, d: &mut Diagnostics) {
     tags(config, d);
     user_data(config, d);
     health_check(config, d);
+    launch::config(config, d);
+    group::config(config, d);
 }
 
 /// Tags AWS can hold next to the provider's own: at most [`limits::USER_TAGS`], keys of 1–128

@@ -1,9 +1,13 @@
 //! The `immutable_fleet` schema: its attributes, their documentation, and the names every
 //! other file of the fleet uses to address them.
 
-use tfplugin_cty::{Path, Value};
+pub mod group;
+pub mod health_check;
+pub mod launch;
+pub mod mixed_instances;
 
-use crate::framework::value::int;
+use tfplugin_cty::Path;
+
 use crate::framework::{Attribute, Block, NestedBlock, Schema};
 
 pub const NAME: &str = "name";
@@ -25,14 +29,20 @@ pub const LAUNCH_TEMPLATE_ID: &str = "launch_template_id";
 pub const LEFTOVERS: &str = "leftovers";
 pub const HEALTH_CHECK: &str = "health_check";
 
-/// The attributes of the `health_check` block.
-pub mod health_check {
-    pub const TYPE: &str = "type";
-    pub const GRACE_PERIOD: &str = "grace_period";
-    pub const TIMEOUT: &str = "timeout";
-    pub const HEALTHY_FOR: &str = "healthy_for";
-    pub const MIN_HEALTHY_PERCENT: &str = "min_healthy_percent";
-}
+pub const BLOCK_DEVICE_MAPPING: &str = "block_device_mapping";
+pub const METADATA_OPTIONS: &str = "metadata_options";
+pub const ASSOCIATE_PUBLIC_IP_ADDRESS: &str = "associate_public_ip_address";
+pub const MONITORING: &str = "monitoring";
+pub const EBS_OPTIMIZED: &str = "ebs_optimized";
+pub const CREDIT_SPECIFICATION: &str = "credit_specification";
+pub const LIFECYCLE_HOOK: &str = "lifecycle_hook";
+pub const SCALING_POLICY: &str = "scaling_policy";
+pub const MAX_INSTANCE_LIFETIME: &str = "max_instance_lifetime";
+pub const TERMINATION_POLICIES: &str = "termination_policies";
+pub const DEFAULT_INSTANCE_WARMUP: &str = "default_instance_warmup";
+pub const CAPACITY_REBALANCE: &str = "capacity_rebalance";
+pub const ENABLED_METRICS: &str = "enabled_metrics";
+pub const MIXED_INSTANCES: &str = "mixed_instances";
 
 /// The path of a top-level attribute, for diagnostics.
 pub fn at(name: &str) -> Path {
@@ -181,60 +191,29 @@ pub fn schema() -> Schema {
                  in-place update that removes them, drained first, so a plan never says \
                  \"No changes\" while one may still take traffic. Null when there are none.",
     ))
-    .block(NestedBlock::single(HEALTH_CHECK, health_check_block()));
-    Schema { version: 1, block }
-}
-
-fn health_check_block() -> Block {
-    Block::new(
-        "The health gate every new generation (and every scale-out) must pass before \
-         Terraform goes on; see [Health gate and rollback](#health-gate-and-rollback). \
-         Omit the block to use the defaults. Its settings change in place and apply to \
-         the next gate.",
-    )
-    .attribute(
-        Attribute::string(health_check::TYPE)
-            .default(Value::string("EC2"))
-            .describe(
-                "`EC2` (instance status checks only) or `ELB` (also the target groups' health \
-         checks; needs `target_group_arns`). Sets the ASG's health check type.",
-            ),
-    )
-    .attribute(
-        Attribute::string(health_check::GRACE_PERIOD)
-            .default(Value::string("30s"))
-            .describe(
-                "How long the ASG ignores failed health checks of a new instance (the ASG's \
-         HealthCheckGracePeriod), as a duration such as `\"30s\"` or `\"2m\"`: whole \
-         seconds, at most `\"596523h14m7s\"` (2147483647 s, the largest value AWS \
-         holds).",
-            ),
-    )
-    .attribute(
-        Attribute::string(health_check::TIMEOUT)
-            .default(Value::string("10m"))
-            .describe(
-                "How long a new generation may take to pass the gate, counted from its launch, \
-         before it is rolled back: a duration such as `\"10m\"` or `\"1h\"`, in whole \
-         seconds from `\"1s\"` to `\"24h\"`.",
-            ),
-    )
-    .attribute(
-        Attribute::string(health_check::HEALTHY_FOR)
-            .default(Value::string("0s"))
-            .describe(
-                "Bake window: the gate passes only once enough instances have each stayed \
-         healthy for this long without interruption, e.g. `\"2m\"`: whole seconds, \
-         shorter than `timeout`.",
-            ),
-    )
-    .attribute(
-        Attribute::number(health_check::MIN_HEALTHY_PERCENT)
-            .default(int(100))
-            .describe(
-                "Share of the desired capacity that must be healthy (InService and Healthy, and \
-         healthy in every target group) for the gate to pass: a whole number from 1 to \
-         100, rounded up to whole instances.",
-            ),
-    )
+    .attribute(launch::associate_public_ip_address())
+    .attribute(launch::monitoring())
+    .attribute(launch::ebs_optimized())
+    .attribute(launch::credit_specification())
+    .attribute(group::max_instance_lifetime())
+    .attribute(group::termination_policies())
+    .attribute(group::default_instance_warmup())
+    .attribute(group::capacity_rebalance())
+    .attribute(group::enabled_metrics())
+    .block(NestedBlock::set(LIFECYCLE_HOOK, group::lifecycle_hook()))
+    .block(NestedBlock::set(SCALING_POLICY, group::scaling_policy()))
+    .block(NestedBlock::set(
+        BLOCK_DEVICE_MAPPING,
+        launch::block_device_mapping(),
+    ))
+    .block(NestedBlock::single(
+        MIXED_INSTANCES,
+        mixed_instances::block(),
+    ))
+    .block(NestedBlock::single(
+        METADATA_OPTIONS,
+        launch::metadata_options(),
+    ))
+    .block(NestedBlock::single(HEALTH_CHECK, health_check::block()));
+    Schema { version: 2, block }
 }

@@ -1,0 +1,251 @@
+//! The group settings (lifecycle hooks, target-tracking policies, instance lifetime,
+//! termination policies, warm-up, capacity rebalancing, metrics) with the real Terraform CLI
+//! against moto behind the fault proxy: what the group holds, changes in place, an
+//! out-of-band edit repaired, import, destroy.
+//!
+//! moto drops `MaxInstanceLifetime`, `DefaultInstanceWarmup` and the hooks of a
+//! CreateAutoScalingGroup call, and invents a notification target for hooks without one;
+//! the fault proxy (`tests/support/fault_proxy.py`) makes those answers AWS's.
+
+use aws_sdk_autoscaling::types::AutoScalingGroup;
+use e2e::MOTO_AMI;
+use e2e::plan::{self, actions};
+
+use crate::Scenario;
+
+const FLEET: &str = "e2e-group";
+const QUEUE: &str = "arn:aws:sqs:us-east-1:123456789012:drain-events";
+const ROLE: &str = "arn:aws:iam::123456789012:role/hook-publisher";
+
+/// The settings; `later` is the in-place change.
+fn settings(later: bool) -> String {
+    let (heartbeat, lifetime, order, second_policy, metrics) = if later {
+        (
+            "\n  heartbeat_timeout = \"10m\"",
+            "48h",
+            r#"["NewestInstance"]"#,
+            "",
+            r#"["GroupDesiredCapacity"]"#,
+        )
+    } else {
+        (
+            "",
+            "24h",
+            r#"["OldestInstance", "Default"]"#,
+            "scaling_policy {\n  name         = \"network\"\n  metric       = \"network_in\"\n  target_value = 1000000\n}\n",
+            r#"["GroupInServiceInstances", "GroupDesiredCapacity"]"#,
+        )
+    };
+    format!(
+        r#"max_instance_lifetime   = "{lifetime}"
+termination_policies    = {order}
+default_instance_warmup = "1m"
+capacity_rebalance      = true
+enabled_metrics         = {metrics}
+lifecycle_hook {{
+  name       = "warm-up"
+  transition = "launching"{heartbeat}
+}}
+lifecycle_hook {{
+  name                    = "drain"
+  transition              = "terminating"
+  default_result          = "CONTINUE"
+  notification_target_arn = "{QUEUE}"
+  role_arn                = "{ROLE}"
+}}
+scaling_policy {{
+  name             = "cpu"
+  metric           = "cpu"
+  target_value     = 50.5
+  disable_scale_in = true
+  instance_warmup  = "2m"
+}}
+{second_policy}"#
+    )
+}
+
+struct Group {
+    asg: AutoScalingGroup,
+    /// (name, transition, heartbeat, default result, target).
+    hooks: Vec<(String, String, i32, String, Option<String>)>,
+    /// (name, metric type, target value).
+    policies: Vec<(String, String, f64)>,
+}
+
+fn read_group(scenario: &Scenario, name: &str) -> Group {
+    let aws = &scenario.aws;
+    let asg = aws.asg(name).expect("the group");
+    let hooks = aws
+        .block_on(
+            aws.autoscaling
+                .describe_lifecycle_hooks()
+                .auto_scaling_group_name(name)
+                .send(),
+        )
+        .unwrap();
+    let mut hooks: Vec<_> = hooks
+        .lifecycle_hooks()
+        .iter()
+        .map(|h| {
+            (
+                h.lifecycle_hook_name().unwrap_or_default().to_owned(),
+                h.lifecycle_transition().unwrap_or_default().to_owned(),
+                h.heartbeat_timeout().unwrap_or_default(),
+                h.default_result().unwrap_or_default().to_owned(),
+                h.notification_target_arn().map(str::to_owned),
+            )
+        })
+        .collect();
+    hooks.sort();
+    let policies = aws
+        .block_on(
+            aws.autoscaling
+                .describe_policies()
+                .auto_scaling_group_name(name)
+                .send(),
+        )
+        .unwrap();
+    let mut policies: Vec<_> = policies
+        .scaling_policies()
+        .iter()
+        .map(|p| {
+            let tracking = p.target_tracking_configuration().unwrap();
+            (
+                p.policy_name().unwrap_or_default().to_owned(),
+                tracking
+                    .predefined_metric_specification()
+                    .and_then(|m| m.predefined_metric_type())
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default(),
+                tracking.target_value().unwrap_or_default(),
+            )
+        })
+        .collect();
+    policies.sort_by(|a, b| a.0.cmp(&b.0));
+    Group {
+        asg,
+        hooks,
+        policies,
+    }
+}
+
+fn metrics(asg: &AutoScalingGroup) -> Vec<String> {
+    let mut names: Vec<String> = asg
+        .enabled_metrics()
+        .iter()
+        .filter_map(|m| m.metric().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+#[allow(clippy::too_many_lines, reason = "one scenario, step by step")]
+fn group_settings_land_change_in_place_repair_drift_and_import() {
+    let scenario = Scenario::start("group_settings");
+    let workdir = scenario.workdir();
+    let mut fleet = scenario.fleet("this", FLEET);
+    fleet.extra_hcl = settings(false);
+    let address = fleet.address();
+    let asg_name = format!("{FLEET}-g1");
+
+    scenario.step("apply a fleet with hooks, policies and every group setting");
+    scenario.write_config(&workdir, &[&fleet]);
+    workdir.apply(&[]);
+    scenario.assert_one_generation(FLEET, MOTO_AMI, 1);
+    let group = read_group(&scenario, &asg_name);
+    assert_eq!(group.asg.max_instance_lifetime(), Some(86_400));
+    assert_eq!(group.asg.default_instance_warmup(), Some(60));
+    assert_eq!(group.asg.capacity_rebalance(), Some(true));
+    assert_eq!(
+        group.asg.termination_policies(),
+        ["OldestInstance", "Default"]
+    );
+    assert_eq!(
+        metrics(&group.asg),
+        ["GroupDesiredCapacity", "GroupInServiceInstances"]
+    );
+    assert_eq!(
+        group.hooks,
+        [
+            (
+                "drain".to_owned(),
+                "autoscaling:EC2_INSTANCE_TERMINATING".to_owned(),
+                300,
+                "CONTINUE".to_owned(),
+                Some(QUEUE.to_owned())
+            ),
+            (
+                "warm-up".to_owned(),
+                "autoscaling:EC2_INSTANCE_LAUNCHING".to_owned(),
+                300,
+                "ABANDON".to_owned(),
+                None
+            ),
+        ],
+        "both hooks, with their defaults, from the create call"
+    );
+    assert_eq!(
+        group.policies,
+        [
+            (
+                "cpu".to_owned(),
+                "ASGAverageCPUUtilization".to_owned(),
+                50.5
+            ),
+            ("network".to_owned(), "ASGAverageNetworkIn".to_owned(), 1e6),
+        ]
+    );
+    workdir.assert_no_changes("after create");
+
+    scenario.step("change hooks, policies, lifetime, order and metrics: in place");
+    fleet.extra_hcl = settings(true);
+    scenario.write_config(&workdir, &[&fleet]);
+    let planned = workdir.plan_json(&[]);
+    let change = plan::resource_change(&planned, &address);
+    assert_eq!(actions(change), ["update"], "{change:#}");
+    workdir.apply_saved_plan();
+    let group = read_group(&scenario, &asg_name);
+    assert_eq!(group.asg.max_instance_lifetime(), Some(172_800));
+    assert_eq!(group.asg.termination_policies(), ["NewestInstance"]);
+    assert_eq!(metrics(&group.asg), ["GroupDesiredCapacity"]);
+    assert_eq!(group.hooks[1].2, 600, "the warm-up hook's new heartbeat");
+    assert_eq!(
+        group.policies.len(),
+        1,
+        "the removed policy is gone: {:?}",
+        group.policies
+    );
+    workdir.assert_no_changes("after the in-place change");
+
+    scenario.step("out of band: the drain hook is deleted; the plan puts it back in place");
+    scenario
+        .aws
+        .block_on(
+            scenario
+                .aws
+                .autoscaling
+                .delete_lifecycle_hook()
+                .auto_scaling_group_name(&asg_name)
+                .lifecycle_hook_name("drain")
+                .send(),
+        )
+        .unwrap();
+    let planned = workdir.plan_json(&[]);
+    let change = plan::resource_change(&planned, &address);
+    assert_eq!(actions(change), ["update"], "{change:#}");
+    workdir.apply_saved_plan();
+    assert_eq!(read_group(&scenario, &asg_name).hooks.len(), 2);
+    workdir.assert_no_changes("after the repair");
+
+    scenario.step(&format!("a second working directory imports {asg_name}"));
+    let importer = scenario.workdir();
+    scenario.write_config(&importer, &[&fleet]);
+    importer.run(&["import", "-input=false", &address, &asg_name]);
+    importer.assert_no_changes("after import: hooks, policies and settings rebuilt from AWS");
+
+    scenario.step("destroy (terminating hook: scale in first) leaves nothing of the fleet");
+    importer.destroy(&[]);
+    assert!(scenario.aws.fleet_asgs(FLEET).is_empty());
+    assert!(scenario.aws.fleet_launch_templates(FLEET).is_empty());
+}
