@@ -95,6 +95,14 @@ limits=()
 $smoke && limits=(--max-describe-groups 1=1 --max-describe-groups 10=1)
 IMMUTABLE_PROVIDER_DIR=$target_dir "$bench_bin" plan --runs "$plan_runs" --sizes "$sizes" "${limits[@]}" >"$out/plan.md"
 
+# Production fleets read more at refresh: each fleet's hooks (one call per group: the API has no
+# call for several) and the region's scaling policies (one shared listing).
+production_sizes=100
+$smoke && production_sizes=10
+step "the same with a lifecycle hook and a scaling policy on each of $production_sizes fleets"
+IMMUTABLE_PROVIDER_DIR=$target_dir "$bench_bin" plan --runs "$plan_runs" --sizes "$production_sizes" \
+  --with-hooks-and-policies "${limits[@]}" >"$out/plan-production.md"
+
 mem=$(free -g | awk '/^Mem:/ {print $2}')
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 command="scripts/bench-provider.sh"
@@ -114,6 +122,10 @@ $smoke && command="scripts/bench-provider.sh --smoke"
   echo "### no-op terraform plan against moto, AWS API calls counted at the fault proxy"
   echo
   cat "$out/plan.md"
+  echo
+  echo "### the same, each fleet with a launching lifecycle hook and a CPU target-tracking policy"
+  echo
+  cat "$out/plan-production.md"
 } >"$out/tables.md"
 
 cat "$out/tables.md"

@@ -36,11 +36,17 @@ fn settings(later: bool) -> String {
             r#"["GroupInServiceInstances", "GroupDesiredCapacity"]"#,
         )
     };
+    // Later, capacity rebalancing is left out: back to AWS's default (off).
+    let (warmup, rebalance) = if later {
+        ("2m", "")
+    } else {
+        ("1m", "capacity_rebalance      = true")
+    };
     format!(
         r#"max_instance_lifetime   = "{lifetime}"
 termination_policies    = {order}
-default_instance_warmup = "1m"
-capacity_rebalance      = true
+default_instance_warmup = "{warmup}"
+{rebalance}
 enabled_metrics         = {metrics}
 lifecycle_hook {{
   name       = "warm-up"
@@ -207,6 +213,8 @@ fn group_settings_land_change_in_place_repair_drift_and_import() {
     workdir.apply_saved_plan();
     let group = read_group(&scenario, &asg_name);
     assert_eq!(group.asg.max_instance_lifetime(), Some(172_800));
+    assert_eq!(group.asg.default_instance_warmup(), Some(120));
+    assert_eq!(group.asg.capacity_rebalance(), Some(false));
     assert_eq!(group.asg.termination_policies(), ["NewestInstance"]);
     assert_eq!(metrics(&group.asg), ["GroupDesiredCapacity"]);
     assert_eq!(group.hooks[1].2, 600, "the warm-up hook's new heartbeat");

@@ -319,6 +319,45 @@ fn every_launch_setting_lands_in_the_template_rolls_out_and_imports() {
     );
     workdir.assert_no_changes("after the rollout");
 
+    scenario.step("each other launch setting, changed alone, plans a replacement because of it");
+    for (from, to, path) in [
+        (
+            "associate_public_ip_address = true",
+            "associate_public_ip_address = false",
+            "associate_public_ip_address",
+        ),
+        (
+            "monitoring                  = true",
+            "monitoring                  = false",
+            "monitoring",
+        ),
+        (
+            "ebs_optimized               = true",
+            "ebs_optimized               = false",
+            "ebs_optimized",
+        ),
+        ("\"unlimited\"", "\"standard\"", "credit_specification"),
+        ("\"enabled\"", "\"disabled\"", "metadata_options"),
+        ("\"t3a.micro\"", "\"t3.small\"", "mixed_instances"),
+    ] {
+        let mut changed = fleet.clone();
+        changed.extra_hcl = settings(30).replace(from, to);
+        assert_ne!(changed.extra_hcl, settings(30), "{from} is in the settings");
+        scenario.write_config(&workdir, &[&changed]);
+        let planned = workdir.plan_json(&[]);
+        let change = plan::resource_change(&planned, &address);
+        assert_eq!(actions(change), ["create", "delete"], "{path}: {change:#}");
+        let paths = plan::replace_paths(change);
+        assert!(
+            !paths.is_empty()
+                && paths
+                    .iter()
+                    .all(|p| p.first().and_then(|s| s.as_str()) == Some(path)),
+            "{path} alone forces the replacement: {paths:?}"
+        );
+    }
+    scenario.write_config(&workdir, &[&fleet]);
+
     scenario.step(&format!("a second working directory imports {asg_name}"));
     let importer = scenario.workdir();
     scenario.write_config(&importer, &[&fleet]);

@@ -17,6 +17,8 @@ use e2e::{Faults, MOTO_AMI, MOTO_AMI_2, Rule, Service, TerraformWorkdir, TfOutpu
 
 use crate::{Scenario, state_of, string_attr};
 
+mod hooks;
+
 /// The tag the provider keeps on a generation's ASG: `gating`, then `serving`.
 const ROLLOUT_TAG: &str = "immutable:state";
 /// How long a scenario waits for the provider to create the new generation.

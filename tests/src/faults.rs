@@ -119,6 +119,13 @@ impl Rule {
             .with("status_message", json!(status_message))
     }
 
+    /// For [`Rule::failed_scaling_activity`]: the activity's `StatusCode` instead of `Failed`,
+    /// e.g. `Cancelled`, as AWS reports a launch that a lifecycle hook abandoned.
+    #[must_use]
+    pub fn status_code(self, code: &str) -> Self {
+        self.with("status_code", json!(code))
+    }
+
     /// In DescribeAutoScalingGroups, the instances of `group` report `state` as their
     /// `LifecycleState`: e.g. `Pending:Wait` or `Terminating:Wait`, which moto never enters (it
     /// has no lifecycle actions) while a lifecycle hook holds an instance on AWS. Every instance

@@ -12,7 +12,8 @@ moto cannot make a call fail, slow down, or report anything but "InService, Heal
 - rewrite:          substitute text (or regular expressions) in moto's response body;
 - target_health:    in DescribeTargetHealth, report every target whose id is not in `keep`
                     with the given state, reason and description;
-- failed_activity:  answer DescribeScalingActivities with one Failed activity that started now;
+- failed_activity:  answer DescribeScalingActivities with one activity that started now, `Failed`
+                    unless `status_code` says otherwise (`Cancelled`: a launch a hook abandoned);
 - lifecycle_state:  in DescribeAutoScalingGroups, report the instances of `group` (all groups if
                     none is named) not in `keep`, at most `instance_count` of them, with the
                     LifecycleState `state` (e.g. Pending:Wait, Terminating:Wait, which moto never
@@ -225,7 +226,7 @@ def failed_activity_response(call, rule):
         f"<Cause>At {now} an instance was started in response to a difference between desired "
         "and actual capacity.</Cause>"
         f"<StartTime>{now}</StartTime><EndTime>{now}</EndTime>"
-        "<StatusCode>Failed</StatusCode>"
+        f"<StatusCode>{xml_escape(rule.spec.get('status_code', 'Failed'))}</StatusCode>"
         f"<StatusMessage>{xml_escape(message)}</StatusMessage>"
         "<Progress>100</Progress>"
         "</member></Activities></DescribeScalingActivitiesResult>"

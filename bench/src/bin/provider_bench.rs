@@ -10,7 +10,7 @@
 //! ```text
 //! provider_bench handshake --runs N LABEL=BINARY...
 //! provider_bench schema --runs N --mirror DIR [--terraform BIN] LABEL=SOURCE@VERSION...
-//! provider_bench plan --runs N --sizes 1,10,100 [--max-describe-groups FLEETS=CALLS]...
+//! provider_bench plan --runs N --sizes 1,10,100 [--max-describe-groups FLEETS=CALLS]... [--with-hooks-and-policies]
 //! ```
 #![allow(
     clippy::print_stdout,
@@ -77,6 +77,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
                     .limits
                     .insert(parse_number(fleets)?, parse_number(calls)?);
             }
+            "--with-hooks-and-policies" => options.hooks_and_policies = true,
             other if other.starts_with("--") => return Err(format!("unknown option {other}")),
             pair => {
                 let (label, target) = pair

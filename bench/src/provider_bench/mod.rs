@@ -33,4 +33,7 @@ pub struct Options {
     /// Fleets → the most DescribeAutoScalingGroups calls a no-op plan of that many may make.
     pub limits: BTreeMap<usize, u64>,
     pub targets: Vec<(String, String)>,
+    /// `plan`: every fleet has a launching lifecycle hook and a CPU target-tracking policy
+    /// (what a refresh of a production fleet reads beyond a plain one).
+    pub hooks_and_policies: bool,
 }

@@ -13,6 +13,17 @@ use super::{Options, Result};
 /// The call whose count the plan target is about.
 const DESCRIBE_GROUPS: &str = "autoscaling:DescribeAutoScalingGroups";
 
+/// What `--with-hooks-and-policies` adds to every fleet.
+const PRODUCTION_SETTINGS: &str = "lifecycle_hook {
+  name       = \"warm-up\"
+  transition = \"launching\"
+}
+scaling_policy {
+  name         = \"cpu\"
+  metric       = \"cpu\"
+  target_value = 50
+}";
+
 /// One plan size's result.
 struct PlanRow {
     fleets: usize,
@@ -37,7 +48,7 @@ pub fn plan(options: &Options) -> Result<String> {
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     for &fleets in &options.sizes {
-        let row = plan_size(&moto, fleets, options.runs)?;
+        let row = plan_size(&moto, fleets, options.runs, options.hooks_and_policies)?;
         if let Some(&limit) = options.limits.get(&fleets)
             && row.max_describe_groups > limit
         {
@@ -59,7 +70,7 @@ pub fn plan(options: &Options) -> Result<String> {
 
 /// Applies `fleets` fleets to an emptied moto, then times `runs` no-op plans and counts their
 /// API calls (the access key `bench-plan-<fleets>` scopes the counts).
-fn plan_size(moto: &Moto, fleets: usize, runs: usize) -> Result<PlanRow> {
+fn plan_size(moto: &Moto, fleets: usize, runs: usize, hooks_and_policies: bool) -> Result<PlanRow> {
     // A fresh account per size: the counts are then those of exactly `fleets` fleets.
     let reset = http_request(moto.port(), "POST", "/moto-api/reset", &[], b"")
         .map_err(|e| format!("moto reset: {e}"))?;
@@ -73,7 +84,14 @@ fn plan_size(moto: &Moto, fleets: usize, runs: usize) -> Result<PlanRow> {
     let mut workdir = TerraformWorkdir::new(moto).with_access_key(&key);
     workdir.set_timeout(Duration::from_mins(30));
     let fleet_blocks: Vec<hcl::Fleet> = (0..fleets)
-        .map(|i| hcl::Fleet::new(&format!("f{i}"), &format!("bench-{fleets}-{i}"), &subnets))
+        .map(|i| {
+            let mut fleet =
+                hcl::Fleet::new(&format!("f{i}"), &format!("bench-{fleets}-{i}"), &subnets);
+            if hooks_and_policies {
+                PRODUCTION_SETTINGS.clone_into(&mut fleet.extra_hcl);
+            }
+            fleet
+        })
         .collect();
     let refs: Vec<&hcl::Fleet> = fleet_blocks.iter().collect();
     workdir.write("main.tf", &hcl::config(&hcl::provider_block(), &refs));
