@@ -257,3 +257,78 @@ fn group_settings_land_change_in_place_repair_drift_and_import() {
     assert!(scenario.aws.fleet_asgs(FLEET).is_empty());
     assert!(scenario.aws.fleet_launch_templates(FLEET).is_empty());
 }
+
+/// A request-count policy names its target group; AWS wants the load balancer too, as the
+/// label `app/<lb>/<id>/targetgroup/<tg>/<id>`. The provider finds the load balancer that
+/// routes to the target group, and reads the label back as the target group's ARN.
+#[test]
+fn a_request_count_policy_tracks_the_target_group_behind_its_load_balancer() {
+    let scenario = Scenario::start("group_settings_alb");
+    let aws = &scenario.aws;
+    let target_group = aws.create_target_group("e2e-group-alb");
+    let load_balancer = aws
+        .block_on(
+            aws.elbv2
+                .create_load_balancer()
+                .name("e2e-group-alb")
+                .set_subnets(Some(scenario.subnets.clone()))
+                .send(),
+        )
+        .unwrap()
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    aws.block_on(
+        aws.elbv2
+            .create_listener()
+            .load_balancer_arn(&load_balancer)
+            .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+            .port(80)
+            .default_actions(
+                aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                    .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+                    .target_group_arn(&target_group)
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+
+    let workdir = scenario.workdir();
+    let mut fleet = scenario.fleet("this", "e2e-alb-policy");
+    fleet.target_group_arns = vec![target_group.clone()];
+    fleet.extra_hcl = format!(
+        "scaling_policy {{\n  name             = \"requests\"\n  metric           = \
+         \"alb_requests_per_target\"\n  target_value     = 1000\n  target_group_arn = \
+         \"{target_group}\"\n}}"
+    );
+    scenario.write_config(&workdir, &[&fleet]);
+    workdir.apply(&[]);
+    let policies = aws
+        .block_on(
+            aws.autoscaling
+                .describe_policies()
+                .auto_scaling_group_name("e2e-alb-policy-g1")
+                .send(),
+        )
+        .unwrap();
+    let label = policies.scaling_policies()[0]
+        .target_tracking_configuration()
+        .and_then(|t| t.predefined_metric_specification())
+        .and_then(|m| m.resource_label())
+        .unwrap_or_default()
+        .to_owned();
+    let lb_part = load_balancer.split_once(":loadbalancer/").unwrap().1;
+    let tg_part = target_group.split_once(":targetgroup/").unwrap().1;
+    assert_eq!(label, format!("{lb_part}/targetgroup/{tg_part}"));
+    workdir.assert_no_changes("the label reads back as the target group");
+    workdir.destroy(&[]);
+    aws.block_on(
+        aws.elbv2
+            .delete_load_balancer()
+            .load_balancer_arn(&load_balancer)
+            .send(),
+    )
+    .unwrap();
+}

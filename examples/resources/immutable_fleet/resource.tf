@@ -22,9 +22,40 @@ resource "immutable_fleet" "web" {
     http_put_response_hop_limit = 2
   }
 
-  min_size         = 2
-  max_size         = 6
-  desired_capacity = 3
+  monitoring                  = true  # one-minute CloudWatch metrics
+  associate_public_ip_address = false # private subnets behind the load balancer
+
+  # Spot for most of the capacity above a base of On-Demand instances.
+  mixed_instances {
+    override {
+      instance_type = "t3.micro"
+    }
+    override {
+      instance_type = "t3a.micro"
+    }
+    on_demand_base_capacity                  = 1
+    on_demand_percentage_above_base_capacity = 25
+  }
+
+  # Instances wait in Pending:Wait until the boot script completes the lifecycle action
+  # (aws autoscaling complete-lifecycle-action); the gate counts them as still launching.
+  lifecycle_hook {
+    name              = "warm-up"
+    transition        = "launching"
+    heartbeat_timeout = "10m"
+  }
+
+  scaling_policy {
+    name         = "cpu"
+    metric       = "cpu"
+    target_value = 50
+  }
+
+  max_instance_lifetime = "336h" # replace every instance at least every two weeks
+  enabled_metrics       = ["GroupInServiceInstances", "GroupDesiredCapacity"]
+
+  min_size = 2
+  max_size = 6 # desired_capacity left to the scaling policy
 
   health_check {
     type                = "ELB" # EC2 status checks and the target group's health checks
