@@ -3,7 +3,8 @@
 //! the SDK, as the AWS provider would, with an encrypted gp3 root volume, IMDSv2 with two hops,
 //! detailed monitoring, a mixed instances policy with a Spot share, a launching lifecycle hook,
 //! CPU target tracking, an instance lifetime and capacity rebalancing. Imported by name with
-//! the guide's HCL, the next plan is empty; destroy leaves the user's template alone.
+//! the guide's HCL (`terraform import` under 1.0.3, an `import` block under ≥ 1.5), the next
+//! plan is empty; destroy leaves the user's template alone.
 
 use aws_sdk_autoscaling::types::{
     InstancesDistribution, LaunchTemplate, LaunchTemplateOverrides, LaunchTemplateSpecification,
@@ -15,6 +16,7 @@ use aws_sdk_ec2::types::{
     LaunchTemplatesMonitoringRequest, RequestLaunchTemplateData, VolumeType,
 };
 use e2e::MOTO_AMI;
+use e2e::plan::{actions, resource_change};
 
 use crate::Scenario;
 
@@ -196,8 +198,24 @@ fn a_production_group_imports_with_the_guides_hcl_and_plans_nothing() {
     scenario.write_config(&workdir, &[&fleet]);
     let address = fleet.address();
 
-    scenario.step(&format!("import {GROUP}"));
-    workdir.run(&["import", "-input=false", &address, GROUP]);
+    if e2e::terraform_version() >= (1, 5) {
+        scenario.step(&format!(
+            "an import block for {GROUP} (Terraform ≥ 1.5): import only"
+        ));
+        let main = format!(
+            "{}\nimport {{\n  to = {address}\n  id = {GROUP:?}\n}}\n",
+            e2e::hcl::config(&e2e::hcl::provider_block(), &[&fleet])
+        );
+        workdir.write("main.tf", &main);
+        let planned = workdir.plan_json(&[]);
+        let change = resource_change(&planned, &address);
+        assert_eq!(actions(change), ["no-op"], "only the import: {change:#}");
+        assert_eq!(change["change"]["importing"]["id"], GROUP, "{change:#}");
+        workdir.apply_saved_plan();
+    } else {
+        scenario.step(&format!("terraform import {GROUP}"));
+        workdir.run(&["import", "-input=false", &address, GROUP]);
+    }
     workdir.assert_no_changes("after importing a production group with the guide's HCL");
 
     scenario.step("destroy: the group goes, the user's template stays");

@@ -97,8 +97,8 @@ pub fn venv_tool_in(venv: &Path, name: &str) -> Result<PathBuf, String> {
 /// (`harness.rs`) assert 1.0.3 and fail under another version.
 pub const TERRAFORM_ENV: &str = "IMMUTABLE_TERRAFORM";
 
-/// The Terraform CLI the harness runs, looked up once per process.
-static TERRAFORM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+/// The Terraform CLI the harness runs and its version, looked up once per process.
+static TERRAFORM: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
 
 /// The Terraform executable every [`TerraformWorkdir`] runs: `$IMMUTABLE_TERRAFORM` if set, else
 /// the virtualenv's (`.venv/bin/terraform`, 1.0.3). The first call runs `terraform version` and
@@ -106,12 +106,23 @@ static TERRAFORM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 /// log says which Terraform it used. Panics if the executable is missing or is no Terraform.
 pub fn terraform_binary() -> &'static Path {
     match TERRAFORM.get_or_init(find_terraform) {
-        Ok(path) => path,
+        Ok((path, _)) => path,
         Err(message) => panic!("{message}"),
     }
 }
 
-fn find_terraform() -> Result<PathBuf, String> {
+/// `(major, minor)` of [`terraform_binary`]'s version, e.g. `(1, 0)` for 1.0.3: for the few
+/// scenarios that use what newer versions add (`import` blocks from 1.5).
+pub fn terraform_version() -> (u32, u32) {
+    let version = match TERRAFORM.get_or_init(find_terraform) {
+        Ok((_, version)) => version,
+        Err(message) => panic!("{message}"),
+    };
+    let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+fn find_terraform() -> Result<(PathBuf, String), String> {
     let (path, source) = match env::var_os(TERRAFORM_ENV) {
         Some(path) if !path.is_empty() => (PathBuf::from(path), format!("${TERRAFORM_ENV}")),
         _ => (
@@ -156,7 +167,7 @@ fn find_terraform() -> Result<PathBuf, String> {
         "[e2e] this test process runs Terraform {version}: {} (from {source})",
         path.display()
     );
-    Ok(path)
+    Ok((path, version))
 }
 
 /// The directory holding the provider binary, for `dev_overrides`.
