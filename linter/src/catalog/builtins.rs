@@ -112,12 +112,27 @@ const AZURE_VMSS_BENIGN: &[&str] = &[
 const ASG_LIKE: &[&str] = &["min_size", "max_size", "desired_capacity"];
 
 pub(super) const BUILTINS: &[Builtin] = &[
-    // Ours: capacity, tags and the health gate are the in-place attributes by design.
+    // Ours: capacity, the health gate, the name and the group settings are the in-place
+    // attributes by design (provider/src/resources/fleet/schema/; tags are benign everywhere).
     t(
         "immutable_fleet",
         "immutable",
         Group,
-        &["min_size", "max_size", "desired_capacity", "health_check"],
+        &[
+            "min_size",
+            "max_size",
+            "desired_capacity",
+            "health_check",
+            "name",
+            "leftovers",
+            "lifecycle_hook",
+            "scaling_policy",
+            "max_instance_lifetime",
+            "termination_policies",
+            "default_instance_warmup",
+            "capacity_rebalance",
+            "enabled_metrics",
+        ],
     ),
     // AWS
     t(

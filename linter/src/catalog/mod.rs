@@ -185,6 +185,33 @@ mod tests {
     }
 
     #[test]
+    fn the_fleets_own_in_place_settings_are_benign_and_its_baked_ones_are_not() {
+        let c = Catalog::builtin();
+        for in_place in [
+            "lifecycle_hook",
+            "scaling_policy",
+            "max_instance_lifetime",
+            "name",
+        ] {
+            assert!(
+                c.is_benign("immutable_fleet", &path(&[in_place]), None),
+                "{in_place}"
+            );
+        }
+        for baked in [
+            "image_id",
+            "block_device_mapping",
+            "metadata_options",
+            "mixed_instances",
+        ] {
+            assert!(
+                !c.is_benign("immutable_fleet", &path(&[baked]), None),
+                "{baked}"
+            );
+        }
+    }
+
+    #[test]
     fn benign_paths() {
         let c = Catalog::builtin();
         assert!(c.is_benign("aws_instance", &path(&["tags", "env"]), None));
