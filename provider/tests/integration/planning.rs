@@ -359,3 +359,41 @@ fn requires_replace_paths_are_attribute_paths() {
     let expected = Path::root().attr("image_id");
     assert_eq!(plan.requires_replace.len(), expected.steps().len());
 }
+
+/// A `metadata_options` block that spells out the defaults changes no launch template: an
+/// in-place update of the state, not a new generation; other values replace.
+#[test]
+fn metadata_options_that_mean_the_default_plan_no_replacement() {
+    let f = fixture();
+    let config = f.fleet_config("plan", &[]);
+    let prior = state_for(&config);
+    let block = |tokens: &str| {
+        Value::object([
+            ("http_tokens", Value::string(tokens)),
+            ("http_put_response_hop_limit", Value::number(1)),
+            ("instance_metadata_tags", Value::string("disabled")),
+        ])
+    };
+    let spelled_out = with(&config, &[("metadata_options", block("required"))]);
+    let plan = f.plan(
+        &prior,
+        &proposed(&prior, &spelled_out, COMPUTED),
+        &spelled_out,
+    );
+    assert_no_errors(&plan.diagnostics);
+    assert!(
+        replace_paths(&plan).is_empty(),
+        "{:?}",
+        replace_paths(&plan)
+    );
+
+    let imdsv1 = with(&config, &[("metadata_options", block("optional"))]);
+    let plan = f.plan(&prior, &proposed(&prior, &imdsv1, COMPUTED), &imdsv1);
+    assert_no_errors(&plan.diagnostics);
+    // The block is new, so each of its attributes changed from null.
+    assert!(
+        replace_paths(&plan).contains(&"metadata_options.http_tokens".to_owned()),
+        "{:?}",
+        replace_paths(&plan)
+    );
+}
