@@ -402,6 +402,27 @@ fn launch_template(aws: &Aws, name: &str) -> String {
     .to_owned()
 }
 
+/// A CreateAutoScalingGroup of `group` from `template` in the first default subnet, sized
+/// `min..=max`; the caller adds what its test is about and sends it.
+fn new_group(
+    aws: &Aws,
+    group: &str,
+    template: &str,
+    (min, max): (i32, i32),
+) -> aws_sdk_autoscaling::operation::create_auto_scaling_group::builders::CreateAutoScalingGroupFluentBuilder{
+    aws.autoscaling
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(group)
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .launch_template_id(template)
+                .build(),
+        )
+        .min_size(min)
+        .max_size(max)
+        .vpc_zone_identifier(&aws.default_subnet_ids()[0])
+}
+
 fn hook_spec(
     name: &str,
     transition: &str,
@@ -431,18 +452,8 @@ const HOOK_ROLE: &str = "arn:aws:iam::123456789012:role/proxy-model-hooks";
 fn group_with_settings_and_hooks(aws: &Aws, group: &str) -> String {
     let template = launch_template(aws, &format!("{group}-lt"));
     aws.block_on(
-        aws.autoscaling
-            .create_auto_scaling_group()
-            .auto_scaling_group_name(group)
-            .launch_template(
-                LaunchTemplateSpecification::builder()
-                    .launch_template_id(&template)
-                    .build(),
-            )
-            .min_size(0)
-            .max_size(1)
+        new_group(aws, group, &template, (0, 1))
             .desired_capacity(0)
-            .vpc_zone_identifier(&aws.default_subnet_ids()[0])
             .max_instance_lifetime(86_400)
             .default_instance_warmup(60)
             .lifecycle_hook_specification_list(hook_spec(
@@ -538,21 +549,8 @@ fn keeps_group_settings_that_moto_drops() {
 
     // Deleting the group forgets its settings: a new group of the same name has none.
     aws.delete_asg(group);
-    aws.block_on(
-        aws.autoscaling
-            .create_auto_scaling_group()
-            .auto_scaling_group_name(group)
-            .launch_template(
-                LaunchTemplateSpecification::builder()
-                    .launch_template_id(&template)
-                    .build(),
-            )
-            .min_size(0)
-            .max_size(1)
-            .vpc_zone_identifier(&aws.default_subnet_ids()[0])
-            .send(),
-    )
-    .unwrap();
+    aws.block_on(new_group(&aws, group, &template, (0, 1)).send())
+        .unwrap();
     let (lifetime, warmup, ..) = settings(&aws, group);
     assert_eq!(
         (lifetime, warmup),
@@ -672,18 +670,8 @@ fn reports_lifecycle_wait_states_per_scope() {
     let group = "proxy-lifecycle-asg";
     let template = launch_template(&aws, "proxy-lifecycle-lt");
     aws.block_on(
-        aws.autoscaling
-            .create_auto_scaling_group()
-            .auto_scaling_group_name(group)
-            .launch_template(
-                LaunchTemplateSpecification::builder()
-                    .launch_template_id(&template)
-                    .build(),
-            )
-            .min_size(2)
-            .max_size(2)
+        new_group(&aws, group, &template, (2, 2))
             .desired_capacity(2)
-            .vpc_zone_identifier(&aws.default_subnet_ids()[0])
             .send(),
     )
     .unwrap();
@@ -754,21 +742,8 @@ fn keeps_scaling_policies_per_group_as_aws_does() {
     let template = launch_template(&aws, "proxy-policies-lt");
     let (a, b) = ("proxy-policies-a", "proxy-policies-b");
     for group in [a, b] {
-        aws.block_on(
-            aws.autoscaling
-                .create_auto_scaling_group()
-                .auto_scaling_group_name(group)
-                .launch_template(
-                    LaunchTemplateSpecification::builder()
-                        .launch_template_id(&template)
-                        .build(),
-                )
-                .min_size(0)
-                .max_size(1)
-                .vpc_zone_identifier(&aws.default_subnet_ids()[0])
-                .send(),
-        )
-        .unwrap();
+        aws.block_on(new_group(&aws, group, &template, (0, 1)).send())
+            .unwrap();
     }
     let put = |group: &str, target: f64, enabled: bool| {
         let tracking = TargetTrackingConfiguration::builder()
@@ -849,21 +824,8 @@ fn enables_and_disables_metrics_collection_as_aws_does() {
     let aws = moto.aws();
     let group = "proxy-metrics-asg";
     let template = launch_template(&aws, "proxy-metrics-lt");
-    aws.block_on(
-        aws.autoscaling
-            .create_auto_scaling_group()
-            .auto_scaling_group_name(group)
-            .launch_template(
-                LaunchTemplateSpecification::builder()
-                    .launch_template_id(&template)
-                    .build(),
-            )
-            .min_size(0)
-            .max_size(1)
-            .vpc_zone_identifier(&aws.default_subnet_ids()[0])
-            .send(),
-    )
-    .unwrap();
+    aws.block_on(new_group(&aws, group, &template, (0, 1)).send())
+        .unwrap();
     let enabled = || -> Vec<String> {
         aws.asg(group)
             .unwrap()

@@ -49,39 +49,31 @@ pub async fn after_create(
 /// missing or different is put, what the configuration no longer has is removed.
 pub async fn sync(clients: &AwsClients, group: &str, spec: &FleetSpec) -> Result<(), AwsError> {
     let hooks = read_hooks(clients, group).await?;
-    for hook in &spec.group.hooks {
-        if !hooks.contains(hook) {
-            put_hook(clients, group, hook).await?;
-        }
+    let (put, stale) = changes(&hooks, &spec.group.hooks, |h| &h.name);
+    for hook in put {
+        put_hook(clients, group, hook).await?;
     }
-    for stale in hooks
-        .iter()
-        .filter(|h| !spec.group.hooks.iter().any(|w| w.name == h.name))
-    {
+    for hook in stale {
         clients
             .autoscaling
             .delete_lifecycle_hook()
             .auto_scaling_group_name(group)
-            .lifecycle_hook_name(&stale.name)
+            .lifecycle_hook_name(&hook.name)
             .send()
             .await
             .map_err(aws_err("DeleteLifecycleHook"))?;
     }
     let policies = read_policies(clients, group, &spec.target_group_arns).await?;
-    for policy in &spec.group.policies {
-        if !policies.contains(policy) {
-            put_policy(clients, group, policy).await?;
-        }
+    let (put, stale) = changes(&policies, &spec.group.policies, |p| &p.name);
+    for policy in put {
+        put_policy(clients, group, policy).await?;
     }
-    for stale in policies
-        .iter()
-        .filter(|p| !spec.group.policies.iter().any(|w| w.name == p.name))
-    {
+    for policy in stale {
         clients
             .autoscaling
             .delete_policy()
             .auto_scaling_group_name(group)
-            .policy_name(&stale.name)
+            .policy_name(&policy.name)
             .send()
             .await
             .map_err(aws_err("DeletePolicy"))?;
@@ -91,6 +83,21 @@ pub async fn sync(clients: &AwsClients, group: &str, spec: &FleetSpec) -> Result
         .map(|g| enabled_metrics(&g))
         .unwrap_or_default();
     set_metrics(clients, group, &enabled, &spec.group.enabled_metrics).await
+}
+
+/// What brings `have` in line with `want`: the wanted items that AWS lacks or holds
+/// otherwise (to put), and the items AWS holds under a name no wanted one has (to delete).
+fn changes<'a, T: PartialEq>(
+    have: &'a [T],
+    want: &'a [T],
+    name: impl Fn(&T) -> &str,
+) -> (Vec<&'a T>, Vec<&'a T>) {
+    let put = want.iter().filter(|w| !have.contains(w)).collect();
+    let stale = have
+        .iter()
+        .filter(|h| !want.iter().any(|w| name(w) == name(h)))
+        .collect();
+    (put, stale)
 }
 
 async fn put_hook(clients: &AwsClients, group: &str, hook: &LifecycleHook) -> Result<(), AwsError> {
@@ -186,16 +193,9 @@ async fn set_metrics(
     enabled: &[String],
     wanted: &[String],
 ) -> Result<(), AwsError> {
-    let add: Vec<String> = wanted
-        .iter()
-        .filter(|m| !enabled.contains(m))
-        .cloned()
-        .collect();
-    let drop: Vec<String> = enabled
-        .iter()
-        .filter(|m| !wanted.contains(m))
-        .cloned()
-        .collect();
+    let (add, drop) = changes(enabled, wanted, String::as_str);
+    let add: Vec<String> = add.into_iter().cloned().collect();
+    let drop: Vec<String> = drop.into_iter().cloned().collect();
     if !add.is_empty() {
         clients
             .autoscaling
@@ -399,4 +399,19 @@ pub fn policy_blocks(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changes;
+
+    #[test]
+    fn changes_put_what_differs_and_delete_what_is_no_longer_named() {
+        let have = [("cpu", 50), ("network", 10), ("old", 1)];
+        let want = [("cpu", 60), ("network", 10), ("new", 5)];
+        let (put, stale) = changes(&have, &want, |item| item.0);
+        assert_eq!(put, [&("cpu", 60), &("new", 5)]);
+        // A changed item is put over, not deleted first.
+        assert_eq!(stale, [&("old", 1)]);
+    }
 }
