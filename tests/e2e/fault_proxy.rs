@@ -1,6 +1,7 @@
 //! Checks of the fault proxy itself (no provider, no Terraform): untouched calls are
 //! byte-identical to plain moto, every rule kind fires, rules and counts stay in their scope,
-//! and Auto Scaling state that moto drops is kept and echoed back as AWS does.
+//! Auto Scaling state that moto drops is kept and echoed back as AWS does, and CloudWatch is
+//! spoken in the Rust SDK's CBOR protocol.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -883,5 +884,185 @@ fn enables_and_disables_metrics_collection_as_aws_does() {
     );
 
     aws.delete_asg(group);
+    aws.delete_launch_template(&template);
+}
+
+/// CloudWatch through the proxy as the Rust SDK speaks it (Smithy RPC v2 CBOR, which the proxy
+/// translates for moto): alarms are put, set and described with their reason; an injected
+/// Throttling reaches the SDK as a throttling error; calls are counted as `monitoring:<Op>`.
+#[test]
+fn speaks_cloudwatch_cbor_with_faults_and_counts() {
+    let moto = Moto::shared();
+    let faults = moto.faults();
+    let scope = "proxy-cloudwatch";
+    faults.reset_calls(scope);
+    let aws = moto.aws_as(scope, 1);
+
+    aws.put_alarm("proxy-alarm-5xx");
+    aws.put_alarm("proxy-alarm-latency");
+    aws.set_alarm_state(
+        "proxy-alarm-5xx",
+        "ALARM",
+        "Threshold Crossed: 1 datapoint [4.0 (06/12/26 00:40:00)] was >= the threshold (1.0).",
+    );
+    assert_eq!(
+        aws.alarm_state("proxy-alarm-5xx"),
+        Some((
+            "ALARM".to_owned(),
+            "Threshold Crossed: 1 datapoint [4.0 (06/12/26 00:40:00)] was >= the threshold (1.0)."
+                .to_owned()
+        ))
+    );
+    let (quiet, _) = aws.alarm_state("proxy-alarm-latency").expect("put");
+    assert_ne!(quiet, "ALARM");
+    assert_eq!(aws.alarm_state("proxy-alarm-never-put"), None);
+
+    // Timestamps and numbers come back typed (CBOR tag 1, floats), not as moto's JSON.
+    let described = aws
+        .block_on(
+            aws.cloudwatch
+                .describe_alarms()
+                .alarm_names("proxy-alarm-5xx")
+                .send(),
+        )
+        .unwrap();
+    let alarm = &described.metric_alarms()[0];
+    assert!((alarm.threshold().unwrap() - 1.0).abs() < f64::EPSILON);
+    assert_eq!(alarm.period(), Some(60));
+    let updated = SystemTime::try_from(*alarm.state_updated_timestamp().unwrap()).unwrap();
+    let age = SystemTime::now()
+        .duration_since(updated)
+        .unwrap_or(Duration::ZERO);
+    assert!(age < Duration::from_mins(5), "state updated {age:?} ago");
+
+    // A modelled error of moto's own keeps its code and status.
+    let missing = aws.block_on(
+        aws.cloudwatch
+            .set_alarm_state()
+            .alarm_name("proxy-alarm-never-put")
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("test")
+            .send(),
+    );
+    let err = missing.expect_err("no such alarm");
+    assert_eq!(err.code(), Some("ResourceNotFound"));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
+
+    // The Rule builders name no CloudWatch service: the rule as the control API takes it.
+    let rule = serde_json::json!({
+        "kind": "error", "scope": scope, "service": "monitoring",
+        "actions": ["DescribeAlarms"], "count": 1,
+    })
+    .to_string();
+    let added = http_request(
+        moto.port(),
+        "POST",
+        "/_fault",
+        &[("Content-Type", "application/json")],
+        rule.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(added.status, 200, "{}", added.text());
+    let throttled = aws.block_on(
+        aws.cloudwatch
+            .describe_alarms()
+            .alarm_names("proxy-alarm-5xx")
+            .send(),
+    );
+    let err = throttled.expect_err("throttled");
+    assert_eq!(err.code(), Some("Throttling"));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+    // With retries, the SDK classifies it as throttling and recovers.
+    let rule_again = http_request(
+        moto.port(),
+        "POST",
+        "/_fault",
+        &[("Content-Type", "application/json")],
+        rule.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(rule_again.status, 200);
+    let retrying = moto.aws_as(scope, 3);
+    assert_eq!(
+        retrying
+            .alarm_state("proxy-alarm-5xx")
+            .map(|(state, _)| state),
+        Some("ALARM".to_owned())
+    );
+
+    let calls = faults.calls(scope);
+    assert_eq!(calls.get("monitoring:PutMetricAlarm"), Some(&2));
+    assert_eq!(calls.get("monitoring:SetAlarmState"), Some(&2));
+    assert_eq!(
+        calls.get("monitoring:DescribeAlarms"),
+        Some(&(3 + 1 + 1 + 2)),
+        "3 reads, 1 typed read, 1 throttled, 1 throttled + 1 retried: {calls:?}"
+    );
+    faults.clear(scope);
+}
+
+/// The facade's reads of a parked group: suspended processes and scheduled actions, the
+/// latter per group as AWS keeps them.
+#[test]
+fn describes_suspended_processes_and_scheduled_actions() {
+    let aws = Moto::shared().aws();
+    let group = "proxy-parked";
+    let template = launch_template(&aws, "proxy-parked-lt");
+    aws.block_on(new_group(&aws, group, &template, (0, 1)).send())
+        .unwrap();
+    assert!(aws.suspended_processes(group).is_empty());
+    assert!(aws.scheduled_actions(group).is_empty());
+    aws.block_on(
+        aws.autoscaling
+            .suspend_processes()
+            .auto_scaling_group_name(group)
+            .scaling_processes("Terminate")
+            .scaling_processes("Launch")
+            .send(),
+    )
+    .unwrap();
+    let start = aws_sdk_autoscaling::primitives::DateTime::from_secs(4_102_444_800);
+    aws.block_on(
+        aws.autoscaling
+            .put_scheduled_update_group_action()
+            .auto_scaling_group_name(group)
+            .scheduled_action_name("proxy-parked-end")
+            .start_time(start)
+            .min_size(0)
+            .desired_capacity(0)
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(aws.suspended_processes(group), ["Launch", "Terminate"]);
+    let actions = aws.scheduled_actions(group);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0].scheduled_action_name(), Some("proxy-parked-end"));
+    assert_eq!(actions[0].start_time(), Some(&start));
+    assert_eq!(actions[0].desired_capacity(), Some(0));
+    assert!(aws.suspended_processes("proxy-parked-missing").is_empty());
+
+    // Scheduled actions are named per group (moto alone: per account) and go with their group.
+    let other = "proxy-parked-other";
+    aws.block_on(new_group(&aws, other, &template, (0, 1)).send())
+        .unwrap();
+    let later = aws_sdk_autoscaling::primitives::DateTime::from_secs(4_133_980_800);
+    aws.block_on(
+        aws.autoscaling
+            .put_scheduled_update_group_action()
+            .auto_scaling_group_name(other)
+            .scheduled_action_name("proxy-parked-end")
+            .start_time(later)
+            .min_size(0)
+            .desired_capacity(0)
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(aws.scheduled_actions(group)[0].start_time(), Some(&start));
+    assert_eq!(aws.scheduled_actions(other)[0].start_time(), Some(&later));
+    aws.delete_asg(group);
+    assert!(aws.scheduled_actions(group).is_empty());
+    assert_eq!(aws.scheduled_actions(other).len(), 1);
+
+    aws.delete_asg(other);
     aws.delete_launch_template(&template);
 }

@@ -14,6 +14,7 @@
 )]
 
 mod aws_errors;
+mod canary;
 mod destroy;
 mod doc_examples;
 mod drift;

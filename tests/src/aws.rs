@@ -7,7 +7,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use aws_sdk_autoscaling::types::AutoScalingGroup;
+use aws_sdk_autoscaling::types::{AutoScalingGroup, ScheduledUpdateGroupAction};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
 use aws_sdk_ec2::error::DisplayErrorContext;
 use aws_sdk_ec2::types::{Filter, Instance, LaunchTemplate, Tag};
 use tokio::runtime::Runtime;
@@ -22,14 +23,15 @@ pub const GENERATION_TAG: &str = "immutable:generation";
 /// Tag key AWS (and moto) put on instances launched by an ASG.
 pub const ASG_NAME_TAG: &str = "aws:autoscaling:groupName";
 
-/// Blocking facade over the ec2, autoscaling and elbv2 clients (its own tokio runtime), so the
-/// scenarios read as plain sequential steps.
+/// Blocking facade over the ec2, autoscaling, elbv2 and cloudwatch clients (its own tokio
+/// runtime), so the scenarios read as plain sequential steps.
 #[derive(Debug)]
 pub struct Aws {
     runtime: Runtime,
     pub ec2: aws_sdk_ec2::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 macro_rules! client_for {
@@ -82,6 +84,12 @@ impl Aws {
             ),
             elbv2: client_for!(
                 aws_sdk_elasticloadbalancingv2,
+                endpoint,
+                access_key.to_owned(),
+                max_attempts
+            ),
+            cloudwatch: client_for!(
+                aws_sdk_cloudwatch,
                 endpoint,
                 access_key.to_owned(),
                 max_attempts
@@ -384,6 +392,109 @@ impl Aws {
                 DisplayErrorContext(&err)
             )
         });
+    }
+
+    /// The names of the ASG's suspended processes (`Launch`, `Terminate`…), sorted; none for a
+    /// group that does not exist.
+    pub fn suspended_processes(&self, asg: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .asg(asg)
+            .map(|group| {
+                group
+                    .suspended_processes()
+                    .iter()
+                    .filter_map(|p| p.process_name().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The ASG's scheduled actions, sorted by name.
+    pub fn scheduled_actions(&self, asg: &str) -> Vec<ScheduledUpdateGroupAction> {
+        let mut actions: Vec<ScheduledUpdateGroupAction> = self
+            .block_on(
+                self.autoscaling
+                    .describe_scheduled_actions()
+                    .auto_scaling_group_name(asg)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect(),
+            )
+            .unwrap_or_else(|err| {
+                panic!(
+                    "DescribeScheduledActions {asg}: {}",
+                    DisplayErrorContext(&err)
+                )
+            });
+        actions.sort_by(|a, b| a.scheduled_action_name().cmp(&b.scheduled_action_name()));
+        actions
+    }
+
+    /// Creates (or replaces) the metric alarm `name`: a load balancer's target 5xx count of at
+    /// least 1 in a minute. It starts in `INSUFFICIENT_DATA` (moto: `OK`) until set otherwise.
+    pub fn put_alarm(&self, name: &str) {
+        self.block_on(
+            self.cloudwatch
+                .put_metric_alarm()
+                .alarm_name(name)
+                .namespace("AWS/ApplicationELB")
+                .metric_name("HTTPCode_Target_5XX_Count")
+                .statistic(Statistic::Sum)
+                .period(60)
+                .evaluation_periods(1)
+                .threshold(1.0)
+                .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("PutMetricAlarm {name}: {}", DisplayErrorContext(&err)));
+    }
+
+    /// Sets the alarm's state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) with `reason`, as an
+    /// operator's SetAlarmState would.
+    pub fn set_alarm_state(&self, name: &str, state: &str, reason: &str) {
+        self.block_on(
+            self.cloudwatch
+                .set_alarm_state()
+                .alarm_name(name)
+                .state_value(StateValue::from(state))
+                .state_reason(reason)
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("SetAlarmState {name}: {}", DisplayErrorContext(&err)));
+    }
+
+    /// The alarm's (state, state reason), if an alarm of that name exists (metric or composite).
+    pub fn alarm_state(&self, name: &str) -> Option<(String, String)> {
+        let output = self
+            .block_on(
+                self.cloudwatch
+                    .describe_alarms()
+                    .alarm_names(name)
+                    .alarm_types(aws_sdk_cloudwatch::types::AlarmType::MetricAlarm)
+                    .alarm_types(aws_sdk_cloudwatch::types::AlarmType::CompositeAlarm)
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("DescribeAlarms {name}: {}", DisplayErrorContext(&err)));
+        let metric = output
+            .metric_alarms()
+            .iter()
+            .map(|a| (a.alarm_name(), a.state_value(), a.state_reason()));
+        let composite = output
+            .composite_alarms()
+            .iter()
+            .map(|a| (a.alarm_name(), a.state_value(), a.state_reason()));
+        metric
+            .chain(composite)
+            .find(|(alarm, _, _)| *alarm == Some(name))
+            .map(|(_, state, reason)| {
+                (
+                    state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    reason.unwrap_or_default().to_owned(),
+                )
+            })
     }
 
     /// Deletes a launch template behind Terraform's back.

@@ -77,10 +77,56 @@ pub struct Fleet {
     pub tags: BTreeMap<String, String>,
     /// `None` leaves the block out (the provider's defaults apply).
     pub health_check: Option<HealthCheck>,
+    /// `None` leaves the `rollout` block out (all at once).
+    pub rollout: Option<Rollout>,
     /// Further arguments and blocks, as HCL lines inside the resource block (settings this
     /// builder has no field for).
     pub extra_hcl: String,
     pub create_before_destroy: bool,
+}
+
+/// The `rollout` block of a fleet (canary steps judged by CloudWatch alarms). Unset optional
+/// arguments are left out, so the provider's defaults apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rollout {
+    /// Percentages of the target capacity, strictly increasing; left out when empty.
+    pub steps: Vec<u32>,
+    pub assess_for: Option<String>,
+    /// CloudWatch alarm names; left out when empty.
+    pub alarms: Vec<String>,
+    pub shrink_previous: Option<bool>,
+    pub keep_previous_for: Option<String>,
+}
+
+impl Rollout {
+    /// The block's lines, indented for the resource body.
+    fn lines(&self) -> Vec<String> {
+        let mut lines = vec!["  rollout {".to_owned()];
+        if !self.steps.is_empty() {
+            let steps: Vec<String> = self.steps.iter().map(u32::to_string).collect();
+            lines.push(format!("    steps             = [{}]", steps.join(", ")));
+        }
+        if let Some(assess_for) = &self.assess_for {
+            lines.push(format!(
+                "    assess_for        = {}",
+                hcl_string(assess_for)
+            ));
+        }
+        if !self.alarms.is_empty() {
+            lines.push(format!(
+                "    alarms            = {}",
+                hcl_list(&self.alarms)
+            ));
+        }
+        if let Some(shrink) = self.shrink_previous {
+            lines.push(format!("    shrink_previous   = {shrink}"));
+        }
+        if let Some(keep) = &self.keep_previous_for {
+            lines.push(format!("    keep_previous_for = {}", hcl_string(keep)));
+        }
+        lines.push("  }".to_owned());
+        lines
+    }
 }
 
 impl Fleet {
@@ -101,6 +147,7 @@ impl Fleet {
             desired_capacity: Some(1),
             tags: BTreeMap::new(),
             health_check: Some(HealthCheck::default()),
+            rollout: None,
             extra_hcl: String::new(),
             create_before_destroy: true,
         }
@@ -193,6 +240,11 @@ impl Fleet {
             ));
             line("  }".to_owned());
         }
+        if let Some(rollout) = &self.rollout {
+            for rollout_line in rollout.lines() {
+                line(rollout_line);
+            }
+        }
         for extra in self.extra_hcl.lines() {
             line(format!("  {extra}"));
         }
@@ -257,6 +309,29 @@ mod tests {
     }
 
     #[test]
+    fn writes_the_rollout_block_with_only_the_arguments_set() {
+        let mut fleet = Fleet::new("web", "e2e-web", &[]);
+        fleet.rollout = Some(Rollout {
+            steps: vec![25, 50],
+            assess_for: Some("5s".to_owned()),
+            alarms: vec!["web-5xx".to_owned(), "web-p99".to_owned()],
+            shrink_previous: Some(true),
+            keep_previous_for: None,
+        });
+        let hcl = fleet.to_hcl();
+        assert!(
+            hcl.contains(
+                "  rollout {\n    steps             = [25, 50]\n    assess_for        = \"5s\"\n    \
+                 alarms            = [\"web-5xx\", \"web-p99\"]\n    shrink_previous   = true\n  }\n"
+            ),
+            "{hcl}"
+        );
+        assert!(!hcl.contains("keep_previous_for"), "{hcl}");
+        fleet.rollout = Some(Rollout::default());
+        assert!(fleet.to_hcl().contains("  rollout {\n  }\n"));
+    }
+
+    #[test]
     fn leaves_out_unset_optional_arguments() {
         let mut fleet = Fleet::new("x", "e2e-x", &[]);
         fleet.desired_capacity = None;
@@ -270,6 +345,7 @@ mod tests {
             "lifecycle",
             "user_data",
             "tags",
+            "rollout",
         ] {
             assert!(!hcl.contains(absent), "{absent} in {hcl}");
         }

@@ -28,6 +28,7 @@ mod https_static;
 mod loopback;
 mod moto;
 pub mod plan;
+pub mod sampler;
 mod terraform;
 
 use std::env;

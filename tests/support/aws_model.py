@@ -25,6 +25,14 @@ This applies to every signed Auto Scaling request through the proxy, with no rul
   the PolicyARN AWS returns: the proxy adds it. `Enabled` (AWS: default true, always described)
   is dropped by moto: remembered and described. moto describes every policy with an empty
   PredictiveScalingConfiguration: removed unless the policy is PredictiveScaling.
+- Scheduled actions: moto keys them by action name alone (putting `end` on group B replaces
+  group A's `end`) and keeps them when their group is deleted; AWS names them per group and
+  deletes them with it. The proxy stores each in moto as `<group>::<name>`
+  (PutScheduledUpdateGroupAction, DescribeScheduledActions, DeleteScheduledAction and
+  BatchDeleteScheduledAction requests with a group), reports `<name>` again in answers, and
+  deletes a group's actions with the group. moto never runs a scheduled action.
+- SuspendProcesses, ResumeProcesses: moto fails with HTTP 500 for a group that does not exist;
+  AWS answers ValidationError (`AutoScalingGroup name not found - null`), and so does the proxy.
 - EnableMetricsCollection: moto replaces the group's metrics by those named (and enables none
   when none is named); AWS adds them (all metrics when none is named). DisableMetricsCollection
   is missing in moto (HTTP 500). The proxy answers both itself: it reads the group's metrics
@@ -56,10 +64,23 @@ MODELLED = frozenset(
         "ExecutePolicy",
         "EnableMetricsCollection",
         "DisableMetricsCollection",
+        "SuspendProcesses",
+        "ResumeProcesses",
+        "PutScheduledUpdateGroupAction",
+        "DescribeScheduledActions",
+        "DeleteScheduledAction",
+        "BatchDeleteScheduledAction",
     )
 )
 # Answered by the proxy (with calls to moto) instead of being forwarded.
-ANSWERED = ("EnableMetricsCollection", "DisableMetricsCollection")
+ANSWERED = (
+    "EnableMetricsCollection",
+    "DisableMetricsCollection",
+    "SuspendProcesses",
+    "ResumeProcesses",
+)
+# Passed on to moto once the group is known to exist.
+PROCESS_ACTIONS = ("SuspendProcesses", "ResumeProcesses")
 # What EnableMetricsCollection without Metrics enables, in AWS's order.
 ALL_METRICS = (
     "GroupMinSize",
@@ -116,8 +137,16 @@ POLICY_ARN_PARTS = re.compile(
 )
 POLICY_NAME_PARAM = re.compile(r"PolicyNames\.member\.\d+$")
 POLICY_ACTIONS = ("PutScalingPolicy", "DescribePolicies", "DeletePolicy", "ExecutePolicy")
-# Separates group and policy name in the names moto stores.
+# Separates group and policy (or scheduled action) name in the names moto stores.
 POLICY_SEPARATOR = "::"
+SCHEDULED_ACTIONS = (
+    "PutScheduledUpdateGroupAction",
+    "DescribeScheduledActions",
+    "DeleteScheduledAction",
+    "BatchDeleteScheduledAction",
+)
+SCHEDULED_NAME_PARAM = re.compile(r"ScheduledActionNames\.member\.\d+$")
+SCHEDULED_ACTION_NAME = re.compile(r"<ScheduledActionName>([^<]*)</ScheduledActionName>")
 INSTANCE_MEMBER = re.compile(r"<member><InstanceId>([^<]*)</InstanceId>.*?</member>", re.S)
 LIFECYCLE_STATE = re.compile(r"<LifecycleState>[^<]*</LifecycleState>")
 
@@ -197,6 +226,8 @@ class AutoScalingModel:
             return self.describe_hooks(call, data)
         if call.action == "DescribePolicies" and ok:
             return self.describe_policies(call, data)
+        if call.action in SCHEDULED_ACTIONS:
+            return self.scheduled_answer(data)
         if not ok:
             return data
         group = call.params.get("AutoScalingGroupName")
@@ -228,7 +259,8 @@ class AutoScalingModel:
         return call.service == "autoscaling" and call.action in ANSWERED
 
     def answer(self, call, send):
-        """(HTTP status, body) for a call the proxy answers itself (metrics collection)."""
+        """(HTTP status, body) for a call the proxy answers itself (metrics collection,
+        processes of a group that may not exist)."""
         group = call.params.get("AutoScalingGroupName", "")
         status, described = send(
             {
@@ -240,6 +272,10 @@ class AutoScalingModel:
         if not 200 <= status < 300:
             return status, described
         described = described.decode("utf-8")
+        if call.action in PROCESS_ACTIONS:
+            if "<AutoScalingGroupName>" not in described:
+                return 400, validation_error("AutoScalingGroup name not found - null")
+            return send(dict(call.params))
         if "<AutoScalingGroupName>" not in described:
             return 400, validation_error(f"Group {group} not found")
         enabled = ENABLED_METRICS.search(described)
@@ -272,12 +308,22 @@ class AutoScalingModel:
 
     def prepare(self, call, environ):
         """Rewrites the request for moto where the proxy stores things under other names: a
-        policy `<name>` of group `<group>` (or its ARN) is `<group>::<name>` in moto."""
-        if call.action not in POLICY_ACTIONS:
+        policy or scheduled action `<name>` of group `<group>` (or a policy's ARN) is
+        `<group>::<name>` in moto."""
+        if call.action not in POLICY_ACTIONS and call.action not in SCHEDULED_ACTIONS:
             return
         group = call.params.get("AutoScalingGroupName")
 
+        def stored_scheduled(param, value):
+            if group is None or not (
+                param == "ScheduledActionName" or SCHEDULED_NAME_PARAM.match(param)
+            ):
+                return value
+            return group + POLICY_SEPARATOR + value
+
         def stored(param, value):
+            if call.action in SCHEDULED_ACTIONS:
+                return stored_scheduled(param, value)
             if param != "PolicyName" and not (
                 call.action == "DescribePolicies" and POLICY_NAME_PARAM.match(param)
             ):
@@ -387,7 +433,40 @@ class AutoScalingModel:
         with self.lock:
             self.settings.setdefault(key, {}).update(changed)
 
+    @staticmethod
+    def scheduled_answer(data):
+        """A scheduled-action answer with the names (and ARNs) moto stores as `<group>::<name>`
+        reported as `<name>`."""
+        text = data.decode("utf-8")
+
+        def unprefixed(block):
+            found = GROUP_NAME.search(block)
+            if not found:
+                return block
+            return block.replace(found.group(1) + POLICY_SEPARATOR, "")
+
+        parts = text.split("</member>")
+        return "</member>".join(unprefixed(part) for part in parts).encode("utf-8")
+
     def deleted(self, call, key, send):
+        # AWS deletes the group's scheduled actions with it; moto keeps them.
+        status, answer = send(
+            {
+                "Action": "DescribeScheduledActions",
+                "Version": "2011-01-01",
+                "AutoScalingGroupName": key[1],
+            }
+        )
+        if 200 <= status < 300:
+            for name in SCHEDULED_ACTION_NAME.findall(answer.decode("utf-8")):
+                send(
+                    {
+                        "Action": "DeleteScheduledAction",
+                        "Version": "2011-01-01",
+                        "AutoScalingGroupName": key[1],
+                        "ScheduledActionName": xml_unescape(name),
+                    }
+                )
         with self.lock:
             self.settings.pop(key, None)
             hooks = [k for k in self.hooks if k[:2] == key]

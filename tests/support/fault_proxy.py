@@ -5,9 +5,11 @@ Usage: python fault_proxy.py [-H HOST] -p PORT
 moto cannot make a call fail, slow down, or report anything but "InService, Healthy, healthy"
 (STATUS.md, "moto lies"). This wraps moto's own WSGI application in a middleware that can, per rule:
 
-- error:            answer with a service-shaped XML error instead of calling moto
+- error:            answer with a service-shaped error instead of calling moto
                     (EC2: <Response><Errors>, RequestLimitExceeded/503 by default;
-                    autoscaling and elbv2, "awsquery": <ErrorResponse>, Throttling/400);
+                    autoscaling and elbv2, "awsquery": <ErrorResponse>, Throttling/400;
+                    CloudWatch: a CBOR or JSON map with __type and the x-amzn-query-error
+                    header, Throttling/400);
 - delay:            sleep before calling moto;
 - rewrite:          substitute text (or regular expressions) in moto's response body;
 - target_health:    in DescribeTargetHealth, report every target whose id is not in `keep`
@@ -20,6 +22,14 @@ moto cannot make a call fail, slow down, or report anything but "InService, Heal
                     enters: it has no lifecycle actions).
 
 Any rule also takes `duration_ms`: it stops firing that long after it was added.
+
+CloudWatch (service `monitoring`): the Rust SDK speaks Smithy RPC v2 CBOR
+(POST /service/GraniteServiceVersion20100801/operation/<Op>), which moto does not parse. The proxy
+asks moto the same in AWS JSON 1.0 and answers in CBOR, errors included (cbor_rpc.py). Rules and
+counts see such a call as `monitoring:<Op>`; a rule's `params` match its top-level scalar members,
+and a rewrite applies to moto's JSON answer before it is translated. Clients that send
+CloudWatch's JSON protocol themselves reach moto untouched (an injected error answers them in
+JSON).
 
 Every rule and every call count is scoped by the SigV4 access key id of the request
 (`Credential=<AKID>/<date>/<region>/<service>/aws4_request`). moto maps unknown access keys
@@ -57,6 +67,7 @@ from urllib.parse import parse_qs, urlencode
 
 # No __pycache__ in the source tree for the sibling module.
 sys.dont_write_bytecode = True
+import cbor_rpc
 from aws_model import AutoScalingModel, override_lifecycle_state, xml_escape
 
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]*)/([^/]*)/aws4_request")
@@ -72,7 +83,7 @@ class RuleError(ValueError):
 
 class Rule:
     """One fault. Matching: scope (access key id; None = every signed request), service
-    (credential-scope name: ec2, autoscaling, elasticloadbalancing; None = any), actions
+    (credential-scope name: ec2, autoscaling, elasticloadbalancing, monitoring; None = any), actions
     (list of Action names; empty = any), params (form/query parameters that must be equal).
     Firing: with `probability`, at most `count` times (None = unlimited)."""
 
@@ -156,9 +167,9 @@ class Rule:
 
 
 class Call:
-    """What the middleware knows about one AWS request."""
+    """What the middleware knows about one AWS request (`rpc`: its RPC v2 CBOR reading)."""
 
-    def __init__(self, environ, body):
+    def __init__(self, environ, body, rpc=None):
         auth = environ.get("HTTP_AUTHORIZATION", "")
         found = CREDENTIAL.search(auth)
         self.scope = found.group(1) if found else None
@@ -169,11 +180,18 @@ class Call:
         if query:
             params.update({k: v[0] for k, v in parse_qs(query).items()})
         content_type = environ.get("CONTENT_TYPE", "")
+        self.json_protocol = rpc is None and "x-amz-json" in content_type
         if body and ("form-urlencoded" in content_type or not content_type):
             text = body.decode("utf-8", "replace")
             params.update({k: v[0] for k, v in parse_qs(text).items()})
+        if rpc is not None:
+            params.update(rpc.params)
         self.params = params
-        self.action = params.get("Action") or environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        self.action = (
+            (rpc.operation if rpc is not None else None)
+            or params.get("Action")
+            or environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        )
         if not self.action:
             self.action = f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '/')}"
 
@@ -183,6 +201,19 @@ class Call:
 
 
 def error_response(call, rule):
+    """(status, body, headers) of an `error` rule's answer, in the protocol of the call."""
+    if call.json_protocol:
+        # AWS JSON 1.0/1.1 (CloudWatch from clients that prefer it): a JSON map with __type.
+        code = rule.spec.get("code", "Throttling")
+        status = int(rule.spec.get("status", 400))
+        message = rule.spec.get("message", "Rate exceeded")
+        kind = "Receiver" if status >= 500 else "Sender"
+        headers = [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("x-amzn-query-error", f"{code};{kind}"),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ]
+        return status, json.dumps({"__type": code, "message": message}).encode(), headers
     if call.service == "ec2":
         code = rule.spec.get("code", "RequestLimitExceeded")
         status = int(rule.spec.get("status", 503))
@@ -203,7 +234,7 @@ def error_response(call, rule):
             f"<Message>{xml_escape(message)}</Message></Error>"
             f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
         )
-    return status, body.encode()
+    return status, body.encode(), None
 
 
 def failed_activity_response(call, rule):
@@ -301,21 +332,26 @@ class FaultMiddleware:
             return self.control_calls(environ, start_response)
 
         body = read_body(environ)
-        call = Call(environ, body)
+        try:
+            rpc = cbor_rpc.parse(environ, body)
+        except cbor_rpc.CborRequestError as err:
+            status, headers, data = cbor_rpc.error_answer("SerializationException", str(err), 400)
+            return respond(start_response, status, data, headers=headers)
+        call = Call(environ, body, rpc)
+        if rpc is not None:
+            return self.translated(call, rpc, environ, start_response)
         if call.scope is None:
             return self.app(environ, start_response)
 
-        with self.lock:
-            per_scope = self.calls.setdefault(call.scope, {})
-            per_scope[call.key] = per_scope.get(call.key, 0) + 1
-            fired = [rule for rule in self.rules if rule.matches(call) and rule.roll()]
+        fired = self.count_and_fire(call)
 
         delay = sum(rule.delay_ms for rule in fired if rule.kind == "delay")
         if delay:
             time.sleep(delay / 1000)
         for rule in fired:
             if rule.kind == "error":
-                return respond(start_response, *error_response(call, rule))
+                status, data, headers = error_response(call, rule)
+                return respond(start_response, status, data, headers=headers)
             if rule.kind == "failed_activity":
                 return respond(start_response, *failed_activity_response(call, rule))
         transforms = [rule for rule in fired if rule.kind in TRANSFORMS]
@@ -337,6 +373,33 @@ class FaultMiddleware:
         if transforms:
             data = transformed(call, transforms, data)
         return finish(start_response, status, headers, data)
+
+    def translated(self, call, rpc, environ, start_response):
+        """An RPC v2 CBOR call: counted and faulted like the others, answered by moto in JSON."""
+        fired = self.count_and_fire(call) if call.scope is not None else []
+        delay = sum(rule.delay_ms for rule in fired if rule.kind == "delay")
+        if delay:
+            time.sleep(delay / 1000)
+        for rule in fired:
+            if rule.kind == "error":
+                code = rule.spec.get("code", "Throttling")
+                status = int(rule.spec.get("status", 400))
+                message = rule.spec.get("message", "Rate exceeded")
+                status, headers, data = cbor_rpc.error_answer(code, message, status)
+                return respond(start_response, status, data, headers=headers)
+        status, headers, data = self.forward(rpc.json_environ(environ))
+        transforms = [rule for rule in fired if rule.kind in TRANSFORMS]
+        if transforms:
+            data = transformed(call, transforms, data)
+        status, headers, data = rpc.answer(status, headers, data)
+        return finish(start_response, status, headers, data)
+
+    def count_and_fire(self, call):
+        """Counts `call` and returns the rules that fire for it."""
+        with self.lock:
+            per_scope = self.calls.setdefault(call.scope, {})
+            per_scope[call.key] = per_scope.get(call.key, 0) + 1
+            return [rule for rule in self.rules if rule.matches(call) and rule.roll()]
 
     def forward(self, environ):
         """moto's answer to `environ`: (status line, headers, body bytes)."""
@@ -437,11 +500,12 @@ def query_param(environ, name):
     return values[0] if values else None
 
 
-def respond(start_response, status, data, content_type="text/xml"):
-    reason = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
+def respond(start_response, status, data, content_type="text/xml", headers=None):
+    """Answers `data` with `headers`, or just the content type, and its length."""
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
     start_response(
         f"{status} {reason.get(status, 'Error')}",
-        [("Content-Type", content_type), ("Content-Length", str(len(data)))],
+        (headers or [("Content-Type", content_type)]) + [("Content-Length", str(len(data)))],
     )
     return [data]
 

@@ -65,6 +65,15 @@ resource "immutable_fleet" "web" {
     min_healthy_percent = 100
   }
 
+  # A canary: a quarter of the fleet, then half, then all of it; each step must stay healthy
+  # and its alarms OK for 5 minutes. The old generation stays parked for an hour afterwards.
+  rollout {
+    steps             = [25, 50]
+    assess_for        = "5m"
+    alarms            = ["web-5xx", "web-p99-latency"]
+    keep_previous_for = "1h"
+  }
+
   tags = {
     team = "web"
   }

@@ -112,8 +112,9 @@ const AZURE_VMSS_BENIGN: &[&str] = &[
 const ASG_LIKE: &[&str] = &["min_size", "max_size", "desired_capacity"];
 
 pub(super) const BUILTINS: &[Builtin] = &[
-    // Ours: capacity, the health gate, the name and the group settings are the in-place
-    // attributes by design (provider/src/resources/fleet/schema/; tags are benign everywhere).
+    // Ours: capacity, the health gate, the rollout settings, the name and the group settings
+    // are the in-place attributes by design (provider/src/resources/fleet/schema/; tags are
+    // benign everywhere).
     t(
         "immutable_fleet",
         "immutable",
@@ -123,6 +124,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
             "max_size",
             "desired_capacity",
             "health_check",
+            "rollout",
             "name",
             "leftovers",
             "lifecycle_hook",

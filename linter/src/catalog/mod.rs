@@ -192,6 +192,7 @@ mod tests {
             "scaling_policy",
             "max_instance_lifetime",
             "name",
+            "rollout",
         ] {
             assert!(
                 c.is_benign("immutable_fleet", &path(&[in_place]), None),

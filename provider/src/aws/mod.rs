@@ -1,5 +1,6 @@
 //! AWS clients, built once per provider configuration.
 
+pub mod alarms;
 pub mod error;
 pub mod group_reader;
 pub mod groups;
@@ -30,6 +31,7 @@ pub struct Endpoints {
     pub ec2: Option<String>,
     pub autoscaling: Option<String>,
     pub elbv2: Option<String>,
+    pub cloudwatch: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -64,6 +66,7 @@ pub struct AwsClients {
     pub ec2: aws_sdk_ec2::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Batched reads of single groups, for refreshes.
     pub groups: GroupReader,
     /// One listing of the fleets' launch templates per plan, for refreshes.
@@ -120,9 +123,15 @@ impl AwsClients {
         }
         let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared)
             .interceptor(writes.interceptor())
-            .interceptor(transport);
+            .interceptor(transport.clone());
         if let Some(url) = &settings.endpoints.elbv2 {
             elbv2 = elbv2.endpoint_url(url);
+        }
+        let mut cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&shared)
+            .interceptor(writes.interceptor())
+            .interceptor(transport);
+        if let Some(url) = &settings.endpoints.cloudwatch {
+            cloudwatch = cloudwatch.endpoint_url(url);
         }
         let autoscaling = aws_sdk_autoscaling::Client::from_conf(autoscaling.build());
         let ec2 = aws_sdk_ec2::Client::from_conf(ec2.build());
@@ -133,6 +142,7 @@ impl AwsClients {
             groups: GroupReader::spawn(autoscaling.clone(), settings.inventory_tag, writes),
             autoscaling,
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
             region,
         })
     }

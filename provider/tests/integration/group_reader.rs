@@ -24,7 +24,8 @@ async fn clients(moto: &Moto, key: &str) -> AwsClients {
         endpoints: Endpoints {
             ec2: Some(endpoint.clone()),
             autoscaling: Some(endpoint.clone()),
-            elbv2: Some(endpoint),
+            elbv2: Some(endpoint.clone()),
+            cloudwatch: Some(endpoint),
         },
         credentials: Some(Credentials::new(key, "testing", None, None, "test")),
         inventory_tag: FLEET_TAG_KEY,

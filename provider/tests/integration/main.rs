@@ -14,6 +14,7 @@ mod docs;
 mod fixture;
 mod group_reader;
 mod lifecycle;
+mod parking_and_alarms;
 mod plan_validity;
 mod planning;
 mod schema_and_validation;

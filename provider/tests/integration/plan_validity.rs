@@ -30,6 +30,9 @@ fn value_of(ty: &Type, allow_unknown: bool) -> BoxedStrategy<Value> {
         Type::Set(_) => prop::collection::vec("subnet-[0-9a-f]{4}", 0..3)
             .prop_map(|v| Value::set(v.into_iter().map(Value::string).collect()))
             .boxed(),
+        Type::List(element) if **element == Type::Number => prop::collection::vec(-2i64..101, 0..3)
+            .prop_map(|v| Value::list(v.into_iter().map(Value::number).collect()))
+            .boxed(),
         Type::List(_) => prop::collection::vec("[A-Z][a-z]{0,8}", 0..3)
             .prop_map(|v| Value::list(v.into_iter().map(Value::string).collect()))
             .boxed(),

@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 
 use super::gate::GateFailure;
+use super::gate::alarms::{AlarmVerdict, Described};
+use super::rollout_spec::Step;
 use super::spec::TAG_FLEET;
 use crate::aws::AwsError;
 use crate::aws::wait::WaitError;
@@ -19,9 +21,17 @@ pub enum Failure {
     Gate {
         /// The generation's ASG name, e.g. `web-g4`.
         generation: String,
+        /// The canary step that failed, when the rollout has more than one.
+        step: Option<Step>,
         failure: GateFailure,
+        /// The previous generation, scaled back to full size before the new one was removed
+        /// (`shrink_previous`): its name and capacity, or why that failed.
+        restored: Option<Result<(String, i32), String>>,
         rollback: Result<(), WaitError>,
     },
+    /// The rollout's alarms refused it before anything was launched: one is in `ALARM` (don't
+    /// deploy into an incident) or does not exist.
+    Refused(AlarmVerdict),
     /// Terraform asked to stop before the new generation was launched: nothing was made.
     Stopped,
     /// A scale-out did not pass the gate and was undone (or undoing it failed too).
@@ -57,7 +67,7 @@ impl Failure {
     /// Whether AWS holds nothing of the failed operation (so its name is free again).
     pub fn left_nothing(&self) -> bool {
         match self {
-            Self::Conflict(_) | Self::Stopped => true,
+            Self::Conflict(_) | Self::Stopped | Self::Refused(_) => true,
             Self::Gate { rollback, .. } => rollback.is_ok(),
             Self::Aws(_) | Self::Wait(_) | Self::ScaleOutGate { .. } => false,
         }
@@ -68,20 +78,30 @@ impl Failure {
             Self::Aws(_) | Self::Wait(_) => format!("Fleet {fleet}: AWS request failed"),
             Self::Conflict(_) => format!("Fleet {fleet}: name conflict"),
             Self::Stopped => format!("Fleet {fleet}: interrupted before the new generation"),
+            Self::Refused(AlarmVerdict::Missing(_)) => {
+                format!("Fleet {fleet}: rollout alarm not found")
+            }
+            Self::Refused(_) => {
+                format!("Fleet {fleet}: not deploying into an incident (alarm in ALARM)")
+            }
             Self::Gate {
                 generation,
-                rollback: Ok(()),
+                step,
+                rollback,
                 ..
-            } => format!(
-                "Fleet {fleet}: new generation {generation} failed its health gate and was rolled back"
-            ),
-            Self::Gate {
-                generation,
-                rollback: Err(_),
-                ..
-            } => format!(
-                "Fleet {fleet}: new generation {generation} failed its health gate; rollback incomplete"
-            ),
+            } => {
+                let failed = step.map_or_else(
+                    || "failed its health gate".to_owned(),
+                    |step| format!("failed at {step}"),
+                );
+                let outcome = if rollback.is_ok() {
+                    "and was rolled back"
+                } else {
+                    "; rollback incomplete"
+                };
+                format!("Fleet {fleet}: new generation {generation} {failed} {outcome}")
+                    .replace(" ;", ";")
+            }
             Self::ScaleOutGate { undo: Ok(_), .. } => {
                 format!("Fleet {fleet}: scale-out failed its health gate and was undone")
             }
@@ -100,10 +120,42 @@ impl Failure {
                               launched; nothing of it was created. The previous generation, if \
                               any, keeps serving."
                 .to_owned(),
+            Self::Refused(verdict) => format!(
+                "{}\n\nNothing was launched; the previous generation, if any, keeps serving. \
+                 Apply again once the alarm is fixed.",
+                Described(verdict)
+            ),
             Self::Gate {
-                failure, rollback, ..
+                step,
+                failure,
+                restored,
+                rollback,
+                ..
             } => {
-                let mut text = failure.to_string();
+                let mut text = match step {
+                    Some(step) => format!(
+                        "At {step}, with {} instance(s) in the new generation: {failure}",
+                        step.desired
+                    ),
+                    None => failure.to_string(),
+                };
+                match restored {
+                    Some(Ok((previous, desired))) => {
+                        let _ = write!(
+                            text,
+                            "\n\nThe previous generation {previous} was scaled back to its full \
+                             size ({desired}) before the new one was removed."
+                        );
+                    }
+                    Some(Err(e)) => {
+                        let _ = write!(
+                            text,
+                            "\n\nScaling the previous generation back to its full size failed \
+                             ({e}); the next apply of this fleet restores it."
+                        );
+                    }
+                    None => {}
+                }
                 match rollback {
                     Ok(()) => text.push_str(
                         "\n\nThe new generation's ASG and launch template were deleted; the \

@@ -27,6 +27,9 @@ pub struct NewGroup<'a> {
     pub template_id: &'a str,
     pub generation: i64,
     pub fingerprint: &'a str,
+    /// Sizes at creation: the configured bounds, or pinned to a first canary step's capacity.
+    pub min: i32,
+    pub max: i32,
     pub desired: i32,
 }
 
@@ -52,8 +55,8 @@ pub async fn create_group(
                 .as_ref()
                 .map(|mixed| mixed_instances_policy(mixed, template.clone())),
         )
-        .min_size(spec.min_size)
-        .max_size(spec.max_size)
+        .min_size(group.min)
+        .max_size(group.max)
         .desired_capacity(group.desired)
         .vpc_zone_identifier(spec.subnet_ids.join(","))
         .set_target_group_arns(
@@ -135,7 +138,7 @@ fn generation_tags(spec: &FleetSpec, group: &NewGroup<'_>) -> Vec<Tag> {
     tags.push(group_tag(
         group.name,
         Rollout::TAG,
-        Rollout::Gating.as_str(),
+        &Rollout::Gating.tag_value(),
     ));
     tags
 }
@@ -220,7 +223,7 @@ pub async fn set_rollout(
 ) -> Result<(), AwsError> {
     put_tags(
         clients,
-        vec![group_tag(group, Rollout::TAG, rollout.as_str())],
+        vec![group_tag(group, Rollout::TAG, &rollout.tag_value())],
     )
     .await
 }
@@ -241,7 +244,7 @@ pub async fn adopt_foreign_group(clients: &AwsClients, group: &str) -> Result<()
         vec![
             group_tag(group, TAG_FLEET, group),
             group_tag(group, TAG_GENERATION, "0"),
-            group_tag(group, Rollout::TAG, Rollout::Serving.as_str()),
+            group_tag(group, Rollout::TAG, &Rollout::Serving.tag_value()),
         ],
     )
     .await

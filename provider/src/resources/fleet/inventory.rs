@@ -2,15 +2,21 @@
 //! Auto Scaling group and launch template: the generations, which of them serve, and what
 //! interrupted rollouts left behind.
 
+use std::time::SystemTime;
+
 use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter as AsgFilter};
 use aws_sdk_ec2::types::{Filter as Ec2Filter, LaunchTemplate};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
 
 use super::spec::{TAG_FINGERPRINT, TAG_FLEET, TAG_GENERATION, TAG_HEALTH_CHECK};
 use crate::aws::error::aws_err;
 use crate::aws::groups::{group_tags, is_live, launch_template_id};
 use crate::aws::{AwsClients, AwsError};
 
-/// Where a generation stands, recorded in its `immutable:state` tag.
+/// Where a generation stands, recorded in its `immutable:state` tag. One tag for all of it,
+/// values such as `parked until=2026-12-06T10:00:00Z`: a group holds 50 tags and every one the
+/// provider takes is one fewer for the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rollout {
     /// Created, gate not yet passed. Seen by a later apply, it is a leftover of an
@@ -18,26 +24,89 @@ pub enum Rollout {
     Gating,
     /// Passed its gate; Terraform holds it in state (current or deposed).
     Serving,
+    /// Serving, scaled down while a newer generation grows (`shrink_previous`); the sizes to
+    /// restore if that rollout fails or dies.
+    Shrunk(FullSizes),
+    /// Retired by a newer generation but kept, detached and running, for a rollback until
+    /// the window ends (`keep_previous_for`).
+    Parked { until: SystemTime },
+}
+
+/// A group's sizes before a rollout shrank it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FullSizes {
+    pub min: i32,
+    pub max: i32,
+    pub desired: i32,
 }
 
 impl Rollout {
     pub const TAG: &'static str = "immutable:state";
 
-    pub fn as_str(self) -> &'static str {
+    pub fn tag_value(self) -> String {
         match self {
-            Self::Gating => "gating",
-            Self::Serving => "serving",
+            Self::Gating => "gating".to_owned(),
+            Self::Serving => "serving".to_owned(),
+            Self::Shrunk(full) => format!(
+                "shrunk min={} max={} desired={}",
+                full.min, full.max, full.desired
+            ),
+            Self::Parked { until } => {
+                let until = DateTime::from(until)
+                    .fmt(Format::DateTime)
+                    .unwrap_or_default();
+                format!("parked until={until}")
+            }
         }
     }
 
-    fn parse(value: Option<&str>) -> Self {
-        // Untagged groups (imported, or made before this tag existed) are treated as serving:
-        // never delete what might be in use.
-        if value == Some("gating") {
-            Self::Gating
-        } else {
-            Self::Serving
+    pub fn parse(value: Option<&str>) -> Self {
+        // Untagged groups (imported, or made before this tag existed) and values this version
+        // does not know are treated as serving: never delete what might be in use.
+        let Some(value) = value else {
+            return Self::Serving;
+        };
+        let field = |name: &str| {
+            value
+                .split_whitespace()
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+        };
+        let number = |name: &str| field(name).and_then(|n| n.parse::<i32>().ok());
+        match value.split_whitespace().next() {
+            Some("gating") => Self::Gating,
+            Some("shrunk") => match (number("min"), number("max"), number("desired")) {
+                (Some(min), Some(max), Some(desired)) => {
+                    Self::Shrunk(FullSizes { min, max, desired })
+                }
+                _ => Self::Serving,
+            },
+            Some("parked") => field("until")
+                .and_then(|t| DateTime::from_str(t, Format::DateTime).ok())
+                .and_then(|t| SystemTime::try_from(t).ok())
+                // A parked generation whose window cannot be read has no window left.
+                .map_or(
+                    Self::Parked {
+                        until: SystemTime::UNIX_EPOCH,
+                    },
+                    |until| Self::Parked { until },
+                ),
+            _ => Self::Serving,
         }
+    }
+
+    /// Whether the generation takes traffic as the fleet (not gating, not parked).
+    pub fn is_serving(self) -> bool {
+        matches!(self, Self::Serving | Self::Shrunk(_))
+    }
+
+    /// Whether the generation is parked with its window still open at `now`.
+    pub fn parked_at(self, now: SystemTime) -> bool {
+        matches!(self, Self::Parked { until } if until > now)
+    }
+
+    /// Whether the generation is parked and its window has ended at `now`.
+    pub fn expired_at(self, now: SystemTime) -> bool {
+        matches!(self, Self::Parked { until } if until <= now)
     }
 }
 
@@ -159,10 +228,13 @@ impl Inventory {
     /// What a refresh of the generation `current` reports: leftovers of interrupted rollouts
     /// (the next apply removes them) and other serving generations of the same fleet name.
     pub fn survey(&self, current: &str, current_template: Option<&str>) -> Survey {
+        let now = SystemTime::now();
         let leftovers = self
             .generations
             .iter()
-            .filter(|g| g.rollout == Rollout::Gating && g.name != current)
+            .filter(|g| {
+                (g.rollout == Rollout::Gating || g.rollout.expired_at(now)) && g.name != current
+            })
             .map(|g| g.name.clone())
             .chain(
                 self.orphan_templates
@@ -174,7 +246,7 @@ impl Inventory {
         let others_serving = self
             .generations
             .iter()
-            .filter(|g| g.rollout == Rollout::Serving && g.name != current)
+            .filter(|g| g.rollout.is_serving() && g.name != current)
             .cloned()
             .collect();
         Survey {
@@ -188,14 +260,15 @@ impl Inventory {
         self.generations
             .iter()
             .rev()
-            .find(|g| g.rollout == Rollout::Serving)
+            .find(|g| g.rollout.is_serving())
     }
 }
 
 /// A refresh's view of a fleet beyond its current generation.
 #[derive(Debug, Default)]
 pub struct Survey {
-    /// Names of gating groups and orphaned launch templates: never served, safe to remove.
+    /// Names of gating groups, parked groups past their window and orphaned launch
+    /// templates: none serves, so all are safe to remove.
     pub leftovers: Vec<String>,
     /// Other generations that passed their gate and may be serving traffic.
     pub others_serving: Vec<Generation>,
@@ -327,6 +400,69 @@ mod tests {
         assert_eq!(
             found.newest_serving().map(|g| g.name.as_str()),
             Some("web-g2")
+        );
+    }
+
+    #[test]
+    fn rollout_states_round_trip_through_their_tag() {
+        let until = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_796_000_000);
+        let states = [
+            Rollout::Gating,
+            Rollout::Serving,
+            Rollout::Shrunk(FullSizes {
+                min: 2,
+                max: 8,
+                desired: 4,
+            }),
+            Rollout::Parked { until },
+        ];
+        for state in states {
+            assert_eq!(
+                Rollout::parse(Some(&state.tag_value())),
+                state,
+                "{}",
+                state.tag_value()
+            );
+        }
+        assert_eq!(
+            Rollout::Parked { until }.tag_value(),
+            "parked until=2026-11-30T00:53:20Z"
+        );
+        // What this version cannot read is never taken for a leftover.
+        assert_eq!(Rollout::parse(None), Rollout::Serving);
+        assert_eq!(Rollout::parse(Some("shrunk min=2")), Rollout::Serving);
+        assert_eq!(Rollout::parse(Some("retired")), Rollout::Serving);
+        assert!(Rollout::parse(Some("parked until=soon")).expired_at(SystemTime::now()));
+    }
+
+    #[test]
+    fn a_refresh_reports_parked_generations_past_their_window_as_leftovers() {
+        let mut groups = vec![
+            group(
+                "web-g1",
+                "web",
+                1,
+                "parked until=2020-01-01T00:00:00Z",
+                "lt-1",
+            ),
+            group(
+                "web-g2",
+                "web",
+                2,
+                "parked until=2999-01-01T00:00:00Z",
+                "lt-2",
+            ),
+            group("web-g3", "web", 3, "serving", "lt-3"),
+        ];
+        let found = Inventory::from_parts("web", &groups, &[]);
+        let survey = found.survey("web-g3", Some("lt-3"));
+        assert_eq!(survey.leftovers, ["web-g1"]);
+        assert!(survey.others_serving.is_empty());
+        groups.truncate(2);
+        assert!(
+            Inventory::from_parts("web", &groups, &[])
+                .newest_serving()
+                .is_none()
         );
     }
 }

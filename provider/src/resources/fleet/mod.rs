@@ -13,6 +13,7 @@
 //! `launch_template`, `teardown` → `inventory` → `spec`, `state`, `schema`; nothing below
 //! imports upward, and `crate::aws` knows no fleet.
 
+mod canary;
 mod claims;
 mod failure;
 mod gate;
@@ -23,7 +24,9 @@ mod inventory;
 mod launch_spec;
 mod launch_template;
 mod observe;
+mod park;
 mod rollout;
+mod rollout_spec;
 mod schema;
 mod spec;
 mod state;
@@ -268,6 +271,19 @@ impl Resource for Fleet {
         };
         let clients = &configured.aws;
         let asg_name = prior.id.as_deref().unwrap_or_default();
+        // A generation the rollout that replaced it parked is Terraform's deposed object
+        // here: it stays for its window (the next apply after it removes it).
+        let found = park::rollout_of(clients, asg_name).await;
+        if let Ok(Some(rollout)) = found
+            && rollout.parked_at(std::time::SystemTime::now())
+        {
+            tracing::info!(
+                asg = asg_name,
+                "kept parked generation for a rollback ({})",
+                rollout.tag_value()
+            );
+            return;
+        }
         let hooks = teardown::Hooks::of(
             prior
                 .lifecycle_hook
@@ -303,7 +319,14 @@ impl Resource for Fleet {
         // same resource finished (and tagged its generation serving) before Terraform
         // deletes the deposed one. What is still gating is a crashed rollout's leftover.
         let fleet = &prior.name;
-        if let Err(e) = teardown::remove_fleet_leftovers(clients, fleet, prior.generation).await {
+        // Older serving generations are strays only when this delete removed the one that
+        // served: one already gone was retired by a rollback to a parked generation, which
+        // may be older.
+        let deleted = match found {
+            Ok(None) => None,
+            _ => prior.generation,
+        };
+        if let Err(e) = teardown::remove_fleet_leftovers(clients, fleet, deleted).await {
             diagnostics.warning(
                 format!("Leftovers of fleet {fleet} not removed"),
                 format!(

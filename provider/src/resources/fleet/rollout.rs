@@ -1,30 +1,37 @@
-//! Rolling out: a new generation next to the old one (created, or adopted from an
-//! interrupted rollout of the same configuration) held to the gate and removed again when it
-//! fails; and the changes made in place (capacity, tags, gate settings, a rename), where a
-//! scale-out is held to the gate too and undone when it fails.
+//! Rolling out: a new generation next to the old one (created, adopted from an interrupted
+//! rollout of the same configuration, or brought back from its parking) held to the gate —
+//! step by step with a `rollout` block (`canary.rs`) — and removed again when it fails; and
+//! the changes made in place (capacity, tags, gate settings, a rename), where a scale-out is
+//! held to the gate too and undone when it fails.
 
 use std::time::{Instant, SystemTime};
 
 use aws_sdk_autoscaling::types::{AutoScalingGroup, Tag};
 use tokio_util::sync::CancellationToken;
 
+use super::canary::{self, StepFailure};
 use super::failure::{Failure, ScaleOutUndone, duplicate_name_detail};
-use super::gate::Gate;
+use super::gate::alarms::{self, AlarmVerdict};
+use super::gate::{Gate, GateFailure};
 use super::group::{
     self, NewGroup, Sizes, apply_settings, create_group, generation_name, health_tag, set_rollout,
 };
 use super::group_settings;
 use super::group_spec::GroupSettings;
-use super::inventory::{Generation, Rollout, inventory};
+use super::inventory::{Generation, Inventory, Rollout, inventory, tag_value};
 use super::launch_spec::BlockDevice;
 use super::launch_template::{self, create_launch_template};
+use super::park::{park, unpark};
+use super::rollout_spec::Step;
 use super::spec::{FleetSpec, TAG_HEALTH_CHECK};
 use super::state::FleetState;
 use super::teardown::{Hooks, delete_generation, remove_leftovers};
 use crate::aws::groups::{
-    delete_tags, describe_group, propagated_tag, put_tags, tag_key, terminate_and_decrement,
+    delete_tags, describe_group, group_tags, propagated_tag, put_tags, tag_key,
+    terminate_and_decrement,
 };
 use crate::aws::templates::delete_launch_template;
+use crate::aws::wait::WaitError;
 use crate::aws::{AwsClients, AwsError, ErrorKind};
 use crate::framework::Diagnostics;
 
@@ -59,12 +66,17 @@ impl Created {
     }
 }
 
-/// Creates the next generation of `spec` and holds it to the health gate. On failure the
-/// new generation is removed again, so the caller can return a null state.
+/// Creates the next generation of `spec` and holds it to the health gate — through its canary
+/// steps and alarms when the fleet has a `rollout` block. On failure the new generation is
+/// removed again (a shrunk previous generation scaled back first), so the caller can return
+/// a null state. On success the previous generations are parked when `keep_previous_for`
+/// asks for it; otherwise Terraform deletes the deposed one.
 ///
 /// Leftovers of interrupted rollouts are found by their tags first: one that was built from
 /// exactly this configuration is adopted (it continues through the gate), the others are
-/// deleted. So a provider killed mid-gate costs nothing but time, and leaves nothing behind.
+/// deleted, and a previous generation a crashed rollout had shrunk gets its size back. So a
+/// provider killed mid-gate costs nothing but time, and leaves nothing behind. A parked
+/// generation built from this configuration is brought back instead of launching anything.
 pub async fn create_generation(
     clients: &AwsClients,
     spec: &FleetSpec,
@@ -76,24 +88,60 @@ pub async fn create_generation(
         found = inventory(clients, &spec.name) => found?,
     };
     let fingerprint = spec.fingerprint();
-    let adoptable = found.generations.iter().rev().find(|g| {
-        g.rollout == Rollout::Gating
-            && g.fingerprint.as_deref() == Some(fingerprint.as_str())
-            && g.launch_template_id.is_some()
-    });
+    let now = SystemTime::now();
+    let built_from_this = |g: &&Generation| {
+        g.fingerprint.as_deref() == Some(fingerprint.as_str()) && g.launch_template_id.is_some()
+    };
+    // Going back to a parked generation is how an incident ends: no alarm holds it back.
+    if let Some(parked) = found
+        .generations
+        .iter()
+        .rev()
+        .filter(built_from_this)
+        .find(|g| g.rollout.parked_at(now))
+    {
+        return bring_back(clients, spec, &found, parked, stop).await;
+    }
+    refuse_into_an_incident(clients, spec, stop).await?;
+    let adoptable = found
+        .generations
+        .iter()
+        .rev()
+        .filter(built_from_this)
+        .find(|g| g.rollout == Rollout::Gating);
     remove_leftovers(clients, &found, adoptable.map(|g| g.name.as_str()), stop).await?;
+    restore_shrunk(clients, spec, &found).await?;
     // The timeout is the new generation's: removing leftovers (which may drain target
     // groups for minutes) must not eat into it.
     let started = Instant::now();
 
     // A replacement at peak must not shrink the fleet: without a configured size, start
     // where the newest serving predecessor is now.
+    let previous = found.newest_serving();
     let desired = spec.desired_capacity.unwrap_or_else(|| {
-        found
-            .newest_serving()
+        previous
             .map_or(spec.min_size, |g| g.desired)
             .clamp(spec.min_size, spec.max_size.max(spec.min_size))
     });
+    // Steps share traffic between two generations; the first generation has nobody to share
+    // with, so it launches at full size (still gated, watched and assessed).
+    let steps = if previous.is_some() {
+        spec.rollout.steps(desired)
+    } else {
+        spec.rollout.first_generation().steps(desired)
+    };
+    let first_sizes = canary::first_sizes(spec, &steps);
+    let mut shrinking = match previous {
+        Some(g) if spec.rollout.shrink_previous => {
+            canary::full_sizes(clients, g)
+                .await?
+                .map(|full| canary::Shrinking {
+                    name: &g.name,
+                    full,
+                })
+        }
+        _ => None,
+    };
 
     // Launching is two quick calls, never interrupted halfway; after it the gate answers a
     // Stop with a rollback.
@@ -101,21 +149,28 @@ pub async fn create_generation(
         return Err(Failure::Stopped);
     }
     let (name, generation, template_id) = match adoptable {
-        Some(leftover) => adopt(clients, spec, leftover, desired).await?,
-        None => launch(clients, spec, found.newest + 1, &fingerprint, desired).await?,
+        Some(leftover) => adopt(clients, spec, leftover, first_sizes).await?,
+        None => launch(clients, spec, found.newest + 1, &fingerprint, first_sizes).await?,
     };
 
-    let gate = Gate::new(
+    let stepped = canary::run_steps(
         clients,
-        &spec.name,
+        spec,
         &name,
-        desired,
-        &spec.health,
-        &spec.target_group_arns,
+        &steps,
+        shrinking.as_mut(),
+        started,
+        started_at,
+        stop,
     )
-    .started(started, started_at);
-    match gate.wait(stop).await {
+    .await;
+    match stepped {
         Ok(()) => {
+            // Parked before the new generation is tagged serving: a provider killed in between
+            // leaves a gating generation, which the next apply adopts.
+            if !spec.rollout.keep_previous_for.is_zero() {
+                park_serving(clients, spec, &found).await;
+            }
             set_rollout(clients, &name, Rollout::Serving).await?;
             Ok(Created {
                 asg_name: name,
@@ -124,21 +179,207 @@ pub async fn create_generation(
                 desired,
             })
         }
-        Err(failure) => {
-            tracing::warn!(fleet = %spec.name, "gate failed for {name}: rolling back");
-            // Rollback must finish even after Stop: a fresh token, bounded by the delete's
-            // own wait.
-            let hooks = Hooks::of(spec.group.has_terminating_hook());
-            let stop = CancellationToken::new();
-            let rollback =
-                delete_generation(clients, &name, Some(&template_id), hooks, &stop).await;
-            Err(Failure::Gate {
-                generation: name,
+        Err(StepFailure { step, failure }) => {
+            let failed_step = (steps.len() > 1).then_some(step);
+            let failure = roll_back(
+                clients,
+                spec,
+                &name,
+                &template_id,
+                failed_step,
                 failure,
-                rollback,
-            })
+                shrinking,
+            );
+            Err(failure.await)
         }
     }
+}
+
+/// Rolls back a new generation that failed `step` (or its only gate): a shrunk previous
+/// generation is scaled back first — removing the new one before the old is back at full size
+/// would take the fleet below its healthy minimum — then the new one is deleted.
+async fn roll_back(
+    clients: &AwsClients,
+    spec: &FleetSpec,
+    name: &str,
+    template_id: &str,
+    step: Option<Step>,
+    failure: GateFailure,
+    shrinking: Option<canary::Shrinking<'_>>,
+) -> Failure {
+    let why = failure.to_string();
+    let why = why.lines().next().unwrap_or_default();
+    if let Some(step) = step {
+        tracing::warn!(fleet = %spec.name, "{}: {step} failed: {why}", spec.name);
+    }
+    tracing::warn!(fleet = %spec.name, "gate failed for {name}: rolling back");
+    let restored = match shrinking {
+        Some(previous) => Some(
+            canary::restore(clients, spec, previous.name, previous.full)
+                .await
+                .map(|()| (previous.name.to_owned(), previous.full.desired)),
+        ),
+        None => None,
+    };
+    let rollback = remove_new(clients, spec, name, template_id).await;
+    if rollback.is_ok() {
+        tracing::info!(fleet = %spec.name, "{}: rolled back: {name} deleted", spec.name);
+    }
+    Failure::Gate {
+        generation: name.to_owned(),
+        step,
+        failure,
+        restored,
+        rollback,
+    }
+}
+
+/// Refuses a rollout while one of its alarms is in `ALARM` (don't deploy into an incident) or
+/// does not exist (a watch that cannot fire).
+async fn refuse_into_an_incident(
+    clients: &AwsClients,
+    spec: &FleetSpec,
+    stop: &CancellationToken,
+) -> Result<(), Failure> {
+    if spec.rollout.alarms.is_empty() {
+        return Ok(());
+    }
+    let verdict = tokio::select! {
+        () = stop.cancelled() => return Err(Failure::Stopped),
+        verdict = alarms::judge(clients, &spec.rollout.alarms) => verdict?,
+    };
+    if verdict == AlarmVerdict::Quiet {
+        Ok(())
+    } else {
+        Err(Failure::Refused(verdict))
+    }
+}
+
+/// Parks the generations that served before this rollout (`keep_previous_for`). The rollout
+/// has passed, so a generation that cannot be parked is not a failure: it stays tagged
+/// serving, and Terraform's delete of the deposed object deletes it instead.
+async fn park_serving(clients: &AwsClients, spec: &FleetSpec, found: &Inventory) {
+    for g in found.generations.iter().filter(|g| g.rollout.is_serving()) {
+        if let Err(e) = park(clients, &spec.name, &g.name, spec.rollout.keep_previous_for).await {
+            tracing::warn!(
+                fleet = %spec.name,
+                asg = %g.name,
+                "{}: parking {} failed ({e}); it is deleted instead",
+                spec.name,
+                g.name
+            );
+        }
+    }
+}
+
+/// Deletes a new generation that failed. It must finish even after Stop (it is the
+/// rollback): a fresh token, bounded by the delete's own wait.
+async fn remove_new(
+    clients: &AwsClients,
+    spec: &FleetSpec,
+    name: &str,
+    template_id: &str,
+) -> Result<(), WaitError> {
+    let hooks = Hooks::of(spec.group.has_terminating_hook());
+    let stop = CancellationToken::new();
+    delete_generation(clients, name, Some(template_id), hooks, &stop).await
+}
+
+/// Gives the generations an interrupted rollout left scaled down their size back.
+async fn restore_shrunk(
+    clients: &AwsClients,
+    spec: &FleetSpec,
+    found: &Inventory,
+) -> Result<(), Failure> {
+    for g in &found.generations {
+        if let Rollout::Shrunk(full) = g.rollout {
+            canary::restore(clients, spec, &g.name, full)
+                .await
+                .map_err(|e| {
+                    Failure::Conflict(format!(
+                        "{} was left scaled down by an interrupted rollout, and scaling it \
+                         back to {} instance(s) failed: {e}",
+                        g.name, full.desired
+                    ))
+                })?;
+        }
+    }
+    Ok(())
+}
+
+/// Brings back a parked generation built from this configuration (a rollback inside the
+/// window): out of its parking, its settings and tags brought up to date, gated at its running
+/// capacity, then the generations that served are retired — parked again when the fleet keeps
+/// its previous generations, deleted otherwise. Launches nothing when the capacity is the
+/// same. A parked generation that fails the gate cannot serve and is deleted.
+async fn bring_back(
+    clients: &AwsClients,
+    spec: &FleetSpec,
+    found: &Inventory,
+    parked: &Generation,
+    stop: &CancellationToken,
+) -> Result<Created, Failure> {
+    let started = Instant::now();
+    let started_at = SystemTime::now();
+    tracing::info!(
+        fleet = %spec.name,
+        asg = %parked.name,
+        "{}: rolling back to parked generation {} (built from this configuration)",
+        spec.name,
+        parked.name
+    );
+    unpark(clients, &parked.name, &spec.target_group_arns).await?;
+    let desired = spec.desired_capacity.unwrap_or(parked.desired);
+    let sizes = Sizes {
+        min: Some(spec.min_size),
+        max: Some(spec.max_size),
+        desired: Some(desired),
+    };
+    let (name, generation, template_id) = adopt(clients, spec, parked, sizes).await?;
+    let gated = Gate::new(
+        clients,
+        &spec.name,
+        &name,
+        desired,
+        &spec.health,
+        &spec.target_group_arns,
+    )
+    .started(started, started_at)
+    .wait(stop)
+    .await;
+    if let Err(failure) = gated {
+        let rollback = remove_new(clients, spec, &name, &template_id).await;
+        return Err(Failure::Gate {
+            generation: name,
+            step: None,
+            failure,
+            restored: None,
+            rollback,
+        });
+    }
+    // The generations that served retire before this one is tagged serving: a provider
+    // killed in between leaves it gating, for the next apply to adopt.
+    for g in found.generations.iter().filter(|g| g.rollout.is_serving()) {
+        if spec.rollout.keep_previous_for.is_zero() {
+            tracing::info!(fleet = %spec.name, "{}: retiring {}", spec.name, g.name);
+            let hooks = Hooks::of(spec.group.has_terminating_hook());
+            let template = (g.generation > 0)
+                .then_some(g.launch_template_id.as_deref())
+                .flatten();
+            delete_generation(clients, &g.name, template, hooks, &CancellationToken::new()).await?;
+        } else {
+            park(clients, &spec.name, &g.name, spec.rollout.keep_previous_for).await?;
+        }
+    }
+    set_rollout(clients, &name, Rollout::Serving).await?;
+    // Last: the rollback is done, and this may drain target groups for minutes.
+    remove_leftovers(clients, found, Some(&name), &CancellationToken::new()).await?;
+    Ok(Created {
+        asg_name: name,
+        generation,
+        launch_template_id: template_id,
+        desired,
+    })
 }
 
 /// Takes over a leftover generation built from the same configuration: sets its capacity,
@@ -148,15 +389,17 @@ async fn adopt(
     clients: &AwsClients,
     spec: &FleetSpec,
     leftover: &Generation,
-    desired: i32,
+    sizes: Sizes,
 ) -> Result<(String, i64, String), Failure> {
-    tracing::info!(
-        fleet = %spec.name,
-        "adopting {} left over by an interrupted rollout of the same configuration",
-        leftover.name
-    );
+    if leftover.rollout == Rollout::Gating {
+        tracing::info!(
+            fleet = %spec.name,
+            "adopting {} left over by an interrupted rollout of the same configuration",
+            leftover.name
+        );
+    }
     let name = leftover.name.as_str();
-    apply_settings(clients, name, spec, Some(desired)).await?;
+    group::update_group(clients, name, sizes, Some(spec)).await?;
     group_settings::sync(clients, name, spec).await?;
     let stale: Vec<Tag> = leftover
         .user_tag_keys
@@ -192,8 +435,9 @@ async fn launch(
     spec: &FleetSpec,
     generation: i64,
     fingerprint: &str,
-    desired: i32,
+    sizes: Sizes,
 ) -> Result<(String, i64, String), Failure> {
+    let desired = sizes.desired.unwrap_or(spec.min_size);
     let name = generation_name(&spec.name, generation);
     if describe_group(clients, &name).await?.is_some() {
         return Err(Failure::Conflict(format!(
@@ -222,6 +466,8 @@ async fn launch(
         template_id: &template_id,
         generation,
         fingerprint,
+        min: sizes.min.unwrap_or(spec.min_size),
+        max: sizes.max.unwrap_or(spec.max_size),
         desired,
     };
     if let Err(e) = create_group(clients, spec, &group).await {
@@ -277,7 +523,20 @@ pub async fn update_in_place(
     // What a failed scale-out goes back to: the sizes before, and the instances that were
     // already running (the ones it may terminate are the others).
     let before = describe_group(clients, asg_name).await?;
-    apply_settings(clients, asg_name, spec, spec.desired_capacity).await?;
+    // A generation an interrupted rollout left scaled down gets its size back (the recorded
+    // one, where the configuration leaves capacity to the autoscaler).
+    let shrunk = match before
+        .as_ref()
+        .map(|g| Rollout::parse(tag_value(group_tags(g), Rollout::TAG)))
+    {
+        Some(Rollout::Shrunk(full)) => Some(full),
+        _ => None,
+    };
+    let desired = spec.desired_capacity.or(shrunk.map(|full| full.desired));
+    apply_settings(clients, asg_name, spec, desired).await?;
+    if shrunk.is_some() {
+        set_rollout(clients, asg_name, Rollout::Serving).await?;
+    }
     // Hooks, policies and metrics are read and written only when the plan changes them.
     let mut unused = Diagnostics::new();
     if GroupSettings::from_state(prior, &mut unused) != spec.group {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::group_spec::GroupSettings;
 use super::launch_spec::LaunchOptions;
+use super::rollout_spec::RolloutSpec;
 use super::schema::{self, at, health_check};
 use super::state::{FleetState, HealthCheckBlock};
 use crate::framework::Diagnostics;
@@ -72,6 +73,8 @@ pub struct FleetSpec {
     pub health: HealthCheck,
     /// The configured `health_check` block as recorded in a tag; `None` for the defaults.
     pub health_tag: Option<String>,
+    /// Canary steps, alarms, and what happens to the previous generation.
+    pub rollout: RolloutSpec,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +152,7 @@ impl FleetSpec {
         let desired_capacity = size(state.desired_capacity, schema::DESIRED_CAPACITY, &mut d);
         let health = HealthCheck::from_block(state.health_check.as_ref(), &mut d);
         let group = GroupSettings::from_state(state, &mut d);
+        let rollout = RolloutSpec::from_block(state.rollout.as_ref(), &mut d);
         if d.has_error() {
             return Err(d);
         }
@@ -170,6 +174,7 @@ impl FleetSpec {
             group,
             health,
             health_tag: state.health_check.as_ref().map(HealthCheck::tag_from_block),
+            rollout,
         })
     }
 

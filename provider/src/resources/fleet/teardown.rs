@@ -2,7 +2,7 @@
 //! its instances are gone, delete the launch template; and removing what interrupted rollouts
 //! left behind. Missing pieces are success, so every removal can be retried.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
@@ -168,19 +168,28 @@ async fn drain(
     }
 }
 
-/// Removes what interrupted rollouts left behind, except `keep` (a leftover being adopted).
+/// Removes what interrupted rollouts left behind and parked generations past their window,
+/// except `keep` (a leftover being adopted).
 pub async fn remove_leftovers(
     clients: &AwsClients,
     found: &Inventory,
     keep: Option<&str>,
     stop: &CancellationToken,
 ) -> Result<(), WaitError> {
+    let now = SystemTime::now();
     for g in &found.generations {
-        if g.rollout == Rollout::Gating && Some(g.name.as_str()) != keep {
-            tracing::warn!(asg = %g.name, "removing generation {} left over by an interrupted rollout", g.generation);
-            let template = g.launch_template_id.as_deref();
-            delete_generation(clients, &g.name, template, Hooks::Skip, stop).await?;
+        if Some(g.name.as_str()) == keep {
+            continue;
         }
+        if g.rollout == Rollout::Gating {
+            tracing::warn!(asg = %g.name, "removing generation {} left over by an interrupted rollout", g.generation);
+        } else if g.rollout.expired_at(now) {
+            tracing::info!(asg = %g.name, "removing parked generation {}: its window has ended", g.generation);
+        } else {
+            continue;
+        }
+        let template = g.launch_template_id.as_deref();
+        delete_generation(clients, &g.name, template, Hooks::Skip, stop).await?;
     }
     for template in &found.orphan_templates {
         tracing::warn!(launch_template = %template.name, "removing launch template left over by an interrupted rollout");
@@ -190,7 +199,8 @@ pub async fn remove_leftovers(
 }
 
 /// Removes what interrupted rollouts of `fleet` left behind (generations that never passed
-/// their gate, launch templates without a group). Run after a delete, so a fleet destroyed
+/// their gate, launch templates without a group) and parked generations past their window —
+/// all parked ones when no generation serves any more. Run after a delete, so a fleet destroyed
 /// after a crashed rollout leaves nothing in AWS either, and by the update that a refresh
 /// planned when it found leftovers.
 ///
@@ -205,13 +215,27 @@ pub async fn remove_fleet_leftovers(
 ) -> Result<(), WaitError> {
     let found = inventory(clients, fleet).await?;
     remove_leftovers(clients, &found, None, &CancellationToken::new()).await?;
+    // Parked generations are kept for a rollback of the fleet; with no fleet left to roll
+    // back (it was destroyed), they go too.
+    if !found.generations.iter().any(|g| g.rollout.is_serving()) {
+        let stop = CancellationToken::new();
+        for parked in found
+            .generations
+            .iter()
+            .filter(|g| matches!(g.rollout, Rollout::Parked { .. }))
+        {
+            tracing::info!(asg = %parked.name, "removing parked generation {} of destroyed fleet {fleet}", parked.generation);
+            let template = parked.launch_template_id.as_deref();
+            delete_generation(clients, &parked.name, template, Hooks::Skip, &stop).await?;
+        }
+    }
     let Some(deleted) = deleted else {
         return Ok(());
     };
     for stray in found
         .generations
         .iter()
-        .filter(|g| g.rollout == Rollout::Serving && g.generation < deleted)
+        .filter(|g| g.rollout.is_serving() && g.generation < deleted)
     {
         tracing::warn!(asg = %stray.name, "removing older serving generation {} of fleet {fleet}: not held by Terraform", stray.generation);
         // Generation 0 is a group imported from outside: its template may be shared.

@@ -14,9 +14,15 @@
 //! group is still launching — fewer instances than desired, or some not yet InService (that is
 //! how a failed launch shows) — newest first, stopping at the rollout's start.
 //!
+//! With a `rollout` block the gate also watches CloudWatch alarms (one DescribeAlarms per
+//! poll for all of them) and, once passed, holds each canary step for its assessment.
+//!
 //! Layout: `classify.rs` decides (pure: which instances count, bake clocks, the verdict),
-//! `fetch.rs` calls AWS, and this file runs the wait loop between them.
+//! `fetch.rs` calls AWS, `alarms.rs` judges the alarms, this file runs the wait loop between
+//! them and `assess.rs` the hold after it.
 
+pub mod alarms;
+mod assess;
 mod classify;
 mod fetch;
 
@@ -26,9 +32,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
+use self::alarms::AlarmVerdict;
 use self::classify::{Observation, TargetGroup, Verdict, classify, track, verdict};
 use self::fetch::describe_group;
+use super::rollout_spec::Step;
 use super::spec::HealthCheck;
+use crate::aws::alarms::AlarmStatus;
 use crate::aws::wait::Backoff;
 use crate::aws::{AwsClients, AwsError};
 use crate::framework::duration;
@@ -54,6 +63,29 @@ pub enum GateReason {
     ScalingActivityFailed(String),
     Aws(AwsError),
     GroupVanished,
+    /// Watched alarms in `ALARM`, with their state reasons.
+    AlarmFired(Vec<AlarmStatus>),
+    /// Watched alarms that do not exist.
+    AlarmMissing(Vec<String>),
+    /// Fewer than the required instances stayed healthy during a step's assessment.
+    Degraded {
+        after: Duration,
+        of: Duration,
+    },
+}
+
+impl GateFailure {
+    /// A call the rollout needed between polls (a resize) failed.
+    pub fn call_failed(e: AwsError) -> Self {
+        Self {
+            reason: GateReason::Aws(e),
+            holdouts: Vec::new(),
+            healthy: 0,
+            required: 0,
+            healthy_for: Duration::ZERO,
+            baking: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Display for GateFailure {
@@ -81,10 +113,19 @@ impl fmt::Display for GateFailure {
             GateReason::ScalingActivityFailed(message) => {
                 write!(f, "A scaling activity of the new group failed: {message}")?;
             }
-            GateReason::Aws(e) => write!(f, "Polling the fleet's health failed: {e}")?,
+            GateReason::Aws(e) => write!(f, "An AWS call of the rollout failed: {e}")?,
             GateReason::GroupVanished => {
                 write!(f, "The Auto Scaling group disappeared during the gate.")?;
             }
+            GateReason::AlarmFired(firing) => alarms::describe_firing(f, firing)?,
+            GateReason::AlarmMissing(names) => alarms::describe_missing(f, names)?,
+            GateReason::Degraded { after, of } => write!(
+                f,
+                "Only {healthy}/{required} required instances were healthy {} into the {} \
+                 assessment.",
+                duration::format(Duration::from_secs(after.as_secs())),
+                duration::format(*of)
+            )?,
         }
         if !self.holdouts.is_empty() {
             write!(f, "\nInstances that held the gate back:")?;
@@ -107,9 +148,22 @@ impl fmt::Display for GateFailure {
     }
 }
 
+/// A poll that ended the gate, with what it had seen of the group, if anything.
+struct PollFailed(GateReason, Option<Observation>);
+
+impl From<GateReason> for PollFailed {
+    fn from(reason: GateReason) -> Self {
+        Self(reason, None)
+    }
+}
+
 pub struct Gate<'a> {
     clients: &'a AwsClients,
     fleet: &'a str,
+    /// What progress lines start with: the fleet, and the canary step if there is one.
+    label: String,
+    /// CloudWatch alarms that fail the gate when any is in `ALARM`.
+    alarms: &'a [String],
     asg_name: &'a str,
     desired: i32,
     required: usize,
@@ -134,6 +188,8 @@ impl<'a> Gate<'a> {
         Self {
             clients,
             fleet,
+            label: fleet.to_owned(),
+            alarms: &[],
             asg_name,
             desired,
             required: health.required_healthy(desired),
@@ -150,6 +206,32 @@ impl<'a> Gate<'a> {
         self.started = started;
         self.started_at = started_at;
         self
+    }
+
+    /// Labels progress with the canary step.
+    #[must_use]
+    pub fn at_step(mut self, step: Step) -> Self {
+        self.label = format!("{}: {step}", self.fleet);
+        self
+    }
+
+    /// Fails the gate as soon as any of `alarms` is in `ALARM` (or does not exist).
+    #[must_use]
+    pub fn watching(mut self, alarms: &'a [String]) -> Self {
+        self.alarms = alarms;
+        self
+    }
+
+    /// Why the watched alarms fail the gate now, if they do (no call without alarms).
+    async fn alarm_verdict(&self) -> Result<Option<GateReason>, AwsError> {
+        if self.alarms.is_empty() {
+            return Ok(None);
+        }
+        Ok(match alarms::judge(self.clients, self.alarms).await? {
+            AlarmVerdict::Quiet => None,
+            AlarmVerdict::Firing(firing) => Some(GateReason::AlarmFired(firing)),
+            AlarmVerdict::Missing(names) => Some(GateReason::AlarmMissing(names)),
+        })
     }
 
     fn failure(&self, reason: GateReason, seen: Option<&Observation>) -> GateFailure {
@@ -214,14 +296,11 @@ impl<'a> Gate<'a> {
             Err(e) => return Err(self.failure(GateReason::Aws(e), None)),
         };
         loop {
-            let group = match unless_stopped!(describe_group(self.clients, self.asg_name)) {
-                Ok(Some(g)) => g,
-                Ok(None) => return Err(self.failure(GateReason::GroupVanished, last.as_ref())),
-                Err(e) => return Err(self.failure(GateReason::Aws(e), last.as_ref())),
-            };
-            let seen = match unless_stopped!(fetch::target_health(self.clients, &target_groups)) {
-                Ok(health) => classify(&group, &health),
-                Err(e) => return Err(self.failure(GateReason::Aws(e), last.as_ref())),
+            let seen = match unless_stopped!(self.poll(&target_groups)) {
+                Ok(seen) => seen,
+                Err(PollFailed(reason, seen)) => {
+                    return Err(self.failure(reason, seen.as_ref().or(last.as_ref())));
+                }
             };
             let now = Instant::now();
             for id in track(&mut healthy_since, &seen.healthy_ids, now) {
@@ -289,6 +368,23 @@ impl<'a> Gate<'a> {
         }
     }
 
+    /// One poll: the group, its target health and the alarms.
+    async fn poll(&self, target_groups: &[TargetGroup]) -> Result<Observation, PollFailed> {
+        let group = describe_group(self.clients, self.asg_name)
+            .await
+            .map_err(GateReason::Aws)?
+            .ok_or(GateReason::GroupVanished)?;
+        let health = fetch::target_health(self.clients, target_groups)
+            .await
+            .map_err(GateReason::Aws)?;
+        let seen = classify(&group, &health);
+        match self.alarm_verdict().await {
+            Ok(None) => Ok(seen),
+            Ok(Some(reason)) => Err(PollFailed(reason, Some(seen))),
+            Err(e) => Err(PollFailed(GateReason::Aws(e), Some(seen))),
+        }
+    }
+
     /// This poll's verdict against the gate's threshold and bake window.
     fn verdict(
         &self,
@@ -317,19 +413,22 @@ impl<'a> Gate<'a> {
 
     fn log_progress(&self, seen: &Observation, baked: Option<Duration>) {
         use std::fmt::Write as _;
-        let mut line = format!("{}: {}/{} healthy", self.fleet, seen.healthy, self.required);
+        let mut line = format!("{}: {}/{} healthy", self.label, seen.healthy, self.required);
         for (name, healthy) in &seen.per_target_group {
             let _ = write!(line, ", {healthy}/{} in {name}", self.required);
         }
-        if let Some(baked) = baked {
+        if let Some(baked) = baked.filter(|_| !self.health.healthy_for.is_zero()) {
             let _ = write!(
                 line,
                 ", bake {}s/{}s",
                 baked.as_secs(),
                 self.health.healthy_for.as_secs()
             );
-        } else if seen.instances < usize::try_from(self.desired).unwrap_or(0) {
+        } else if baked.is_none() && seen.instances < usize::try_from(self.desired).unwrap_or(0) {
             let _ = write!(line, ", {}/{} launched", seen.instances, self.desired);
+        }
+        if !self.alarms.is_empty() {
+            line.push_str(", alarms OK");
         }
         tracing::info!(fleet = self.fleet, asg = self.asg_name, "{line}");
     }

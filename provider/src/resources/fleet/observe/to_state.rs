@@ -182,6 +182,8 @@ impl Observed {
             ebs_optimized: self.options.ebs_optimized,
             credit_specification: self.options.credit_specification.clone(),
             mixed_instances: self.mixed.clone(),
+            // How to roll out lives only in the configuration and state.
+            rollout: None,
             lifecycle_hook: Vec::new(),
             scaling_policy: Vec::new(),
             max_instance_lifetime: None,

@@ -5,6 +5,7 @@ pub mod group;
 pub mod health_check;
 pub mod launch;
 pub mod mixed_instances;
+pub mod rollout;
 
 use tfplugin_cty::Path;
 
@@ -28,6 +29,7 @@ pub const AUTOSCALING_GROUP_NAME: &str = "autoscaling_group_name";
 pub const LAUNCH_TEMPLATE_ID: &str = "launch_template_id";
 pub const LEFTOVERS: &str = "leftovers";
 pub const HEALTH_CHECK: &str = "health_check";
+pub const ROLLOUT: &str = "rollout";
 
 pub const BLOCK_DEVICE_MAPPING: &str = "block_device_mapping";
 pub const METADATA_OPTIONS: &str = "metadata_options";
@@ -214,6 +216,7 @@ pub fn schema() -> Schema {
         METADATA_OPTIONS,
         launch::metadata_options(),
     ))
-    .block(NestedBlock::single(HEALTH_CHECK, health_check::block()));
+    .block(NestedBlock::single(HEALTH_CHECK, health_check::block()))
+    .block(NestedBlock::single(ROLLOUT, rollout::block()));
     Schema { version: 2, block }
 }

@@ -1,5 +1,5 @@
 //! The fleet's nested blocks as written in state: `health_check`, `block_device_mapping`,
-//! `metadata_options`, `lifecycle_hook`, `scaling_policy`.
+//! `metadata_options`, `lifecycle_hook`, `scaling_policy`, `rollout`.
 
 use tfplugin_cty::{Number, Value};
 
@@ -9,6 +9,7 @@ use crate::resources::fleet::schema::group::{hook, policy};
 use crate::resources::fleet::schema::health_check;
 use crate::resources::fleet::schema::launch::{device, metadata};
 use crate::resources::fleet::schema::mixed_instances::{self as mixed, overrides};
+use crate::resources::fleet::schema::rollout;
 
 /// The `health_check` block as written (durations keep the user's spelling).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -301,6 +302,65 @@ impl MixedInstancesBlock {
             (
                 mixed::ON_DEMAND_ALLOCATION_STRATEGY,
                 opt_string(self.on_demand_allocation_strategy.clone()),
+            ),
+        ])
+    }
+}
+
+/// The `rollout` block as written (durations keep the user's spelling; the planner filled
+/// in the defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutBlock {
+    pub steps: Option<Vec<i64>>,
+    pub assess_for: Option<String>,
+    pub alarms: Option<Vec<String>>,
+    pub shrink_previous: Option<bool>,
+    pub keep_previous_for: Option<String>,
+}
+
+impl RolloutBlock {
+    /// `None` for a null (omitted) block.
+    pub fn from_value(block: &Value) -> Option<Self> {
+        if block.is_null() || block.is_unknown() {
+            return None;
+        }
+        Some(Self {
+            steps: block
+                .attr(rollout::STEPS)
+                .elements()
+                .map(|steps| steps.iter().filter_map(Value::as_i64).collect()),
+            assess_for: text(block, rollout::ASSESS_FOR),
+            alarms: block.strings(rollout::ALARMS),
+            shrink_previous: block.attr(rollout::SHRINK_PREVIOUS).as_bool(),
+            keep_previous_for: text(block, rollout::KEEP_PREVIOUS_FOR),
+        })
+    }
+
+    pub fn to_value(&self) -> Value {
+        let list = |items: Option<Vec<Value>>| items.map_or(Value::Null, Value::list);
+        Value::object([
+            (
+                rollout::STEPS,
+                list(self.steps.as_ref().map(|s| {
+                    s.iter()
+                        .copied()
+                        .map(crate::framework::value::int)
+                        .collect()
+                })),
+            ),
+            (rollout::ASSESS_FOR, opt_string(self.assess_for.clone())),
+            (
+                rollout::ALARMS,
+                list(
+                    self.alarms
+                        .as_ref()
+                        .map(|a| a.iter().map(Value::string).collect()),
+                ),
+            ),
+            (rollout::SHRINK_PREVIOUS, opt_bool(self.shrink_previous)),
+            (
+                rollout::KEEP_PREVIOUS_FOR,
+                opt_string(self.keep_previous_for.clone()),
             ),
         ])
     }

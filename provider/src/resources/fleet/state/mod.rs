@@ -14,7 +14,7 @@ mod blocks;
 
 pub use self::blocks::{
     BlockDeviceBlock, HealthCheckBlock, LifecycleHookBlock, MetadataOptionsBlock,
-    MixedInstancesBlock, OverrideBlock, ScalingPolicyBlock,
+    MixedInstancesBlock, OverrideBlock, RolloutBlock, ScalingPolicyBlock,
 };
 
 pub(super) fn opt_bool(b: Option<bool>) -> Value {
@@ -48,6 +48,7 @@ pub struct FleetState {
     pub block_device_mapping: Vec<BlockDeviceBlock>,
     pub metadata_options: Option<MetadataOptionsBlock>,
     pub mixed_instances: Option<MixedInstancesBlock>,
+    pub rollout: Option<RolloutBlock>,
     pub associate_public_ip_address: Option<bool>,
     pub monitoring: Option<bool>,
     pub ebs_optimized: Option<bool>,
@@ -135,6 +136,7 @@ impl FleetState {
                 value.attr(schema::METADATA_OPTIONS),
             ),
             mixed_instances: MixedInstancesBlock::from_value(value.attr(schema::MIXED_INSTANCES)),
+            rollout: RolloutBlock::from_value(value.attr(schema::ROLLOUT)),
             associate_public_ip_address: value.attr(schema::ASSOCIATE_PUBLIC_IP_ADDRESS).as_bool(),
             monitoring: value.attr(schema::MONITORING).as_bool(),
             ebs_optimized: value.attr(schema::EBS_OPTIMIZED).as_bool(),
@@ -226,6 +228,12 @@ impl FleetState {
                 self.mixed_instances
                     .as_ref()
                     .map_or(Value::Null, MixedInstancesBlock::to_value),
+            ),
+            (
+                schema::ROLLOUT,
+                self.rollout
+                    .as_ref()
+                    .map_or(Value::Null, RolloutBlock::to_value),
             ),
             (
                 schema::ASSOCIATE_PUBLIC_IP_ADDRESS,

@@ -7,6 +7,7 @@ use crate::resources::fleet::schema::group::{hook, policy};
 use crate::resources::fleet::schema::health_check;
 use crate::resources::fleet::schema::launch::{device, metadata};
 use crate::resources::fleet::schema::mixed_instances::{self as mixed, overrides};
+use crate::resources::fleet::schema::rollout;
 
 #[allow(
     clippy::too_many_lines,
@@ -117,6 +118,16 @@ fn full() -> Value {
                     mixed::ON_DEMAND_ALLOCATION_STRATEGY,
                     Value::string("prioritized"),
                 ),
+            ]),
+        ),
+        (
+            schema::ROLLOUT,
+            Value::object([
+                (rollout::STEPS, Value::list(vec![int(10), int(50)])),
+                (rollout::ASSESS_FOR, Value::string("5m")),
+                (rollout::ALARMS, Value::list(vec![Value::string("web-5xx")])),
+                (rollout::SHRINK_PREVIOUS, Value::Bool(false)),
+                (rollout::KEEP_PREVIOUS_FOR, Value::string("1h")),
             ]),
         ),
         (schema::ID, Value::string("web-g2")),

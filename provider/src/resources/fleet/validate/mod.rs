@@ -3,6 +3,7 @@
 
 mod group;
 mod launch;
+mod rollout;
 
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ pub fn config(config: &Value, d: &mut Diagnostics) {
     health_check(config, d);
     launch::config(config, d);
     group::config(config, d);
+    rollout::config(config, d);
 }
 
 /// Tags AWS can hold next to the provider's own: at most [`limits::USER_TAGS`], keys of 1–128
@@ -275,7 +277,9 @@ fn capacity(config: &Value, d: &mut Diagnostics) {
 
 /// What a `health_check` duration may be: whole seconds (the ASG holds the grace period as
 /// an integer of seconds, and the gate counts in seconds), within `min..=max`.
-struct DurationBounds {
+pub(super) struct DurationBounds {
+    /// The block the attribute is in.
+    block: &'static str,
     name: &'static str,
     min: Duration,
     max: Duration,
@@ -287,6 +291,7 @@ struct DurationBounds {
 
 const DURATIONS: [DurationBounds; 3] = [
     DurationBounds {
+        block: "health_check",
         name: "grace_period",
         min: Duration::ZERO,
         max: limits::GRACE_PERIOD,
@@ -295,6 +300,7 @@ const DURATIONS: [DurationBounds; 3] = [
         max_reason: "the ASG's HealthCheckGracePeriod is a 32-bit number of seconds",
     },
     DurationBounds {
+        block: "health_check",
         name: "timeout",
         min: Duration::from_secs(1),
         max: limits::GATE_TIMEOUT,
@@ -302,6 +308,7 @@ const DURATIONS: [DurationBounds; 3] = [
         max_reason: "Terraform holds the state lock while a gate waits",
     },
     DurationBounds {
+        block: "health_check",
         name: "healthy_for",
         min: Duration::ZERO,
         max: limits::GATE_TIMEOUT,
@@ -311,8 +318,8 @@ const DURATIONS: [DurationBounds; 3] = [
 ];
 
 impl DurationBounds {
-    fn check(&self, text: &str, d: &mut Diagnostics) {
-        let path = at("health_check").attr(self.name);
+    pub(super) fn check(&self, text: &str, d: &mut Diagnostics) {
+        let path = at(self.block).attr(self.name);
         let name = self.name;
         let value = match duration::parse(text) {
             Ok(value) => value,
