@@ -268,6 +268,8 @@ impl Aws {
         self.block_on(
             self.ec2
                 .describe_launch_templates()
+                // moto answers at most MaxResults (default 15) with no NextToken; AWS pages.
+                .max_results(200)
                 .into_paginator()
                 .items()
                 .send()
