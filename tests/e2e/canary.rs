@@ -15,13 +15,12 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::Instance;
 use e2e::hcl::{Fleet, HealthCheck, Rollout};
 use e2e::plan::{self, actions, replaces_because_of};
 use e2e::sampler::{FleetProbe, FleetSnapshot, Sample, Sampler};
 use e2e::{Faults, MOTO_AMI, RunningTerraform, TerraformWorkdir, TfOutput};
 
-use crate::{Scenario, state_of, string_attr};
+use crate::{Scenario, instance_ids, state_of, string_attr};
 
 mod alarms;
 mod interrupt;
@@ -262,15 +261,6 @@ struct Generation {
     asg_name: String,
     template_name: String,
     instance_ids: Vec<String>,
-}
-
-fn instance_ids(instances: &[Instance]) -> Vec<String> {
-    let mut ids: Vec<String> = instances
-        .iter()
-        .filter_map(|i| i.instance_id().map(str::to_owned))
-        .collect();
-    ids.sort();
-    ids
 }
 
 /// The fleet's ASG that is not `old` (the new generation), if any.

@@ -174,6 +174,16 @@ impl Scenario {
 }
 
 /// The state `values` of `address`, which must exist.
+/// The IDs of `instances`, sorted.
+pub fn instance_ids(instances: &[aws_sdk_ec2::types::Instance]) -> Vec<String> {
+    let mut ids: Vec<String> = instances
+        .iter()
+        .filter_map(|i| i.instance_id().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
+
 pub fn state_of(workdir: &TerraformWorkdir, address: &str) -> Value {
     workdir
         .state_values(address)

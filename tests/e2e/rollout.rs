@@ -10,12 +10,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use aws_sdk_autoscaling::types::AutoScalingGroup;
-use aws_sdk_ec2::types::Instance;
 use e2e::hcl::{Fleet, HealthCheck};
 use e2e::plan::{self, actions, replaces_because_of};
 use e2e::{Faults, MOTO_AMI, MOTO_AMI_2, Rule, Service, TerraformWorkdir, TfOutput};
 
-use crate::{Scenario, state_of, string_attr};
+use crate::{Scenario, instance_ids, state_of, string_attr};
 
 mod hooks;
 
@@ -216,15 +215,6 @@ struct Generation {
     asg_name: String,
     template_id: String,
     instance_ids: Vec<String>,
-}
-
-fn instance_ids(instances: &[Instance]) -> Vec<String> {
-    let mut ids: Vec<String> = instances
-        .iter()
-        .filter_map(|i| i.instance_id().map(str::to_owned))
-        .collect();
-    ids.sort();
-    ids
 }
 
 fn asg_instance_ids(asg: &AutoScalingGroup) -> Vec<String> {

@@ -25,7 +25,7 @@ use aws_sdk_autoscaling::types::AutoScalingGroup;
 use aws_sdk_ec2::error::DisplayErrorContext;
 
 use crate::Aws;
-use crate::aws::{FLEET_TAG, asg_tag};
+use crate::aws::asg_tag;
 
 /// The tag the provider keeps on a generation's ASG (`gating`, `serving`, `parked…`).
 pub const STATE_TAG: &str = "immutable:state";
@@ -427,35 +427,12 @@ impl FleetSnapshot {
 }
 
 /// Names of the fleet's launch templates (tagged `immutable:fleet=<fleet>` or named
-/// `<fleet>-…`), sorted. Unlike [`Aws::fleet_launch_templates`] this asks for up to 200 per
-/// page: moto answers DescribeLaunchTemplates with at most `MaxResults` (default 15) and no
-/// `NextToken`, so a default listing misses templates once moto holds more than 15.
+/// `<fleet>-…`), sorted.
 pub fn fleet_template_names(aws: &Aws, fleet: &str) -> Vec<String> {
-    let prefix = format!("{fleet}-");
-    let templates = aws
-        .block_on(
-            aws.ec2
-                .describe_launch_templates()
-                .max_results(200)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .unwrap_or_else(|err| panic!("DescribeLaunchTemplates: {}", DisplayErrorContext(&err)));
-    let mut names: Vec<String> = templates
+    aws.fleet_launch_templates(fleet)
         .iter()
-        .filter(|t| {
-            t.launch_template_name()
-                .is_some_and(|name| name.starts_with(&prefix))
-                || t.tags()
-                    .iter()
-                    .any(|tag| tag.key() == Some(FLEET_TAG) && tag.value() == Some(fleet))
-        })
         .filter_map(|t| t.launch_template_name().map(str::to_owned))
-        .collect();
-    names.sort();
-    names
+        .collect()
 }
 
 fn target_health(aws: &Aws, arn: &str) -> Vec<(String, String)> {

@@ -12,7 +12,6 @@ use super::group::{Sizes, set_rollout, update_group};
 use super::inventory::{FullSizes, Generation, Rollout};
 use super::rollout_spec::Step;
 use super::spec::FleetSpec;
-use crate::aws::groups::describe_group;
 use crate::aws::{AwsClients, AwsError};
 
 /// A step that did not pass, and why.
@@ -89,16 +88,9 @@ pub async fn run_steps(
             .map_err(aws_failure)?;
             Instant::now()
         };
-        let mut gate = Gate::new(
-            clients,
-            &spec.name,
-            asg,
-            step.desired,
-            &spec.health,
-            &spec.target_group_arns,
-        )
-        .started(gate_started, started_at)
-        .watching(&spec.rollout.alarms);
+        let mut gate = Gate::new(clients, spec, asg, step.desired)
+            .started(gate_started, started_at)
+            .watching(&spec.rollout.alarms);
         if spec.rollout.is_canary() {
             gate = gate.at_step(step);
             tracing::info!(
@@ -148,21 +140,13 @@ async fn shrink(
     update_group(clients, previous.name, pinned, None).await
 }
 
-/// Reads the sizes of the generation a rollout will shrink.
-pub async fn full_sizes(
-    clients: &AwsClients,
-    previous: &Generation,
-) -> Result<Option<FullSizes>, AwsError> {
-    if let Rollout::Shrunk(full) = previous.rollout {
-        return Ok(Some(full));
+/// The full sizes of the generation a rollout will shrink: as listed, or as recorded by a
+/// rollout that shrank it before.
+pub fn full_sizes(previous: &Generation) -> FullSizes {
+    match previous.rollout {
+        Rollout::Shrunk(full) => full,
+        _ => previous.sizes,
     }
-    Ok(describe_group(clients, &previous.name)
-        .await?
-        .map(|g| FullSizes {
-            min: g.min_size().unwrap_or(0),
-            max: g.max_size().unwrap_or(0),
-            desired: g.desired_capacity().unwrap_or(0),
-        }))
 }
 
 /// Gives a shrunk generation its full sizes back and waits until it passes the gate at that
@@ -190,17 +174,10 @@ pub async fn restore(
         .await
         .map_err(|e| e.to_string())?;
     let stop = CancellationToken::new();
-    Gate::new(
-        clients,
-        &spec.name,
-        name,
-        full.desired,
-        &spec.health,
-        &spec.target_group_arns,
-    )
-    .wait(&stop)
-    .await
-    .map_err(|e| e.to_string())?;
+    Gate::new(clients, spec, name, full.desired)
+        .wait(&stop)
+        .await
+        .map_err(|e| e.to_string())?;
     set_rollout(clients, name, Rollout::Serving)
         .await
         .map_err(|e| e.to_string())

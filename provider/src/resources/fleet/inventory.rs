@@ -32,7 +32,7 @@ pub enum Rollout {
     Parked { until: SystemTime },
 }
 
-/// A group's sizes before a rollout shrank it.
+/// A group's sizes (before a rollout shrank it, in [`Rollout::Shrunk`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FullSizes {
     pub min: i32,
@@ -119,7 +119,8 @@ impl Rollout {
 pub struct Generation {
     pub name: String,
     pub generation: i64,
-    pub desired: i32,
+    /// The group's sizes when it was listed.
+    pub sizes: FullSizes,
     pub fingerprint: Option<String>,
     pub rollout: Rollout,
     pub launch_template_id: Option<String>,
@@ -185,7 +186,11 @@ impl Inventory {
             found.generations.push(Generation {
                 name: asg.auto_scaling_group_name().unwrap_or_default().to_owned(),
                 generation,
-                desired: asg.desired_capacity().unwrap_or(0),
+                sizes: FullSizes {
+                    min: asg.min_size().unwrap_or(0),
+                    max: asg.max_size().unwrap_or(0),
+                    desired: asg.desired_capacity().unwrap_or(0),
+                },
                 fingerprint: tag_value(group_tags(asg), TAG_FINGERPRINT).map(str::to_owned),
                 rollout: Rollout::parse(tag_value(group_tags(asg), Rollout::TAG)),
                 launch_template_id: launch_template_id(asg).map(str::to_owned),

@@ -120,7 +120,7 @@ pub async fn create_generation(
     let previous = found.newest_serving();
     let desired = spec.desired_capacity.unwrap_or_else(|| {
         previous
-            .map_or(spec.min_size, |g| g.desired)
+            .map_or(spec.min_size, |g| g.sizes.desired)
             .clamp(spec.min_size, spec.max_size.max(spec.min_size))
     });
     // Steps share traffic between two generations; the first generation has nobody to share
@@ -131,17 +131,13 @@ pub async fn create_generation(
         spec.rollout.first_generation().steps(desired)
     };
     let first_sizes = canary::first_sizes(spec, &steps);
-    let mut shrinking = match previous {
-        Some(g) if spec.rollout.shrink_previous => {
-            canary::full_sizes(clients, g)
-                .await?
-                .map(|full| canary::Shrinking {
-                    name: &g.name,
-                    full,
-                })
-        }
-        _ => None,
-    };
+    let mut shrinking =
+        previous
+            .filter(|_| spec.rollout.shrink_previous)
+            .map(|g| canary::Shrinking {
+                name: &g.name,
+                full: canary::full_sizes(g),
+            });
 
     // Launching is two quick calls, never interrupted halfway; after it the gate answers a
     // Stop with a rollback.
@@ -329,24 +325,17 @@ async fn bring_back(
         parked.name
     );
     unpark(clients, &parked.name, &spec.target_group_arns).await?;
-    let desired = spec.desired_capacity.unwrap_or(parked.desired);
+    let desired = spec.desired_capacity.unwrap_or(parked.sizes.desired);
     let sizes = Sizes {
         min: Some(spec.min_size),
         max: Some(spec.max_size),
         desired: Some(desired),
     };
     let (name, generation, template_id) = adopt(clients, spec, parked, sizes).await?;
-    let gated = Gate::new(
-        clients,
-        &spec.name,
-        &name,
-        desired,
-        &spec.health,
-        &spec.target_group_arns,
-    )
-    .started(started, started_at)
-    .wait(stop)
-    .await;
+    let gated = Gate::new(clients, spec, &name, desired)
+        .started(started, started_at)
+        .wait(stop)
+        .await;
     if let Err(failure) = gated {
         let rollback = remove_new(clients, spec, &name, &template_id).await;
         return Err(Failure::Gate {
@@ -571,17 +560,10 @@ pub async fn update_in_place(
         .unwrap_or(spec.min_size);
     let desired_before = prior.desired_capacity.unwrap_or(0);
     if i64::from(desired) > desired_before {
-        let gated = Gate::new(
-            clients,
-            &spec.name,
-            asg_name,
-            desired,
-            &spec.health,
-            &spec.target_group_arns,
-        )
-        .started(started, started_at)
-        .wait(stop)
-        .await;
+        let gated = Gate::new(clients, spec, asg_name, desired)
+            .started(started, started_at)
+            .wait(stop)
+            .await;
         if let Err(failure) = gated {
             tracing::warn!(fleet = %spec.name, "scale-out of {asg_name} failed its gate: undoing it");
             let undo = undo_scale_out(clients, asg_name, before.as_ref()).await;

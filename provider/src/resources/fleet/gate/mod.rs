@@ -36,7 +36,7 @@ use self::alarms::AlarmVerdict;
 use self::classify::{Observation, TargetGroup, Verdict, classify, track, verdict};
 use self::fetch::describe_group;
 use super::rollout_spec::Step;
-use super::spec::HealthCheck;
+use super::spec::{FleetSpec, HealthCheck};
 use crate::aws::alarms::AlarmStatus;
 use crate::aws::wait::Backoff;
 use crate::aws::{AwsClients, AwsError};
@@ -177,24 +177,24 @@ pub struct Gate<'a> {
 }
 
 impl<'a> Gate<'a> {
+    /// The gate of `asg_name`, a generation of `spec` at `desired` instances: the spec's
+    /// health-check settings and target groups.
     pub fn new(
         clients: &'a AwsClients,
-        fleet: &'a str,
+        spec: &'a FleetSpec,
         asg_name: &'a str,
         desired: i32,
-        health: &'a HealthCheck,
-        target_group_arns: &'a [String],
     ) -> Self {
         Self {
             clients,
-            fleet,
-            label: fleet.to_owned(),
+            fleet: &spec.name,
+            label: spec.name.clone(),
             alarms: &[],
             asg_name,
             desired,
-            required: health.required_healthy(desired),
-            health,
-            target_group_arns,
+            required: spec.health.required_healthy(desired),
+            health: &spec.health,
+            target_group_arns: &spec.target_group_arns,
             started: Instant::now(),
             started_at: SystemTime::now(),
         }
