@@ -6,8 +6,8 @@ use std::fmt;
 use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
 use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
 
+use super::AwsError;
 use super::error::aws_err;
-use super::{AwsClients, AwsError};
 
 /// Alarm names per DescribeAlarms call (the API's limit for `AlarmNames` and `MaxRecords`).
 const NAMES_PER_CALL: usize = 100;
@@ -59,14 +59,13 @@ pub struct AlarmStatus {
 /// The states of the alarms named `names`, metric and composite alike, in the order of
 /// `names` (duplicates once). Names no alarm has are absent from the result.
 pub async fn describe_alarms(
-    clients: &AwsClients,
+    client: &aws_sdk_cloudwatch::Client,
     names: &[String],
 ) -> Result<Vec<AlarmStatus>, AwsError> {
     let wanted = distinct(names);
     let mut found = HashMap::new();
     for chunk in wanted.chunks(NAMES_PER_CALL) {
-        let mut pages = clients
-            .cloudwatch
+        let mut pages = client
             .describe_alarms()
             .set_alarm_names(Some(chunk.iter().map(|n| (*n).to_owned()).collect()))
             // Without AlarmTypes, CloudWatch returns metric alarms only.

@@ -3,7 +3,10 @@
 use aws_sdk_ec2::types::{InstanceStateName, Reservation};
 use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
 
-use super::error::{absent_is_none, aws_err};
+use futures::future::join_all;
+
+use super::error::{ErrorKind, absent_is_none, aws_err};
+use super::tick_reader::Watch;
 use super::{AwsClients, AwsError};
 
 /// True when every one of `ids` is terminated (or unknown to EC2).
@@ -26,28 +29,35 @@ pub async fn instances_terminated(clients: &AwsClients, ids: &[String]) -> Resul
 }
 
 /// True when none of `instances` is still registered (or draining) in any of `target_groups`;
-/// a target group that is gone holds none.
+/// a target group that is gone holds none. Read through the shared tick reader, so the deletes
+/// of many fleets draining from one target group share its DescribeTargetHealth.
 pub async fn deregistered(
     clients: &AwsClients,
     target_groups: &[String],
     instances: &[String],
 ) -> Result<bool, AwsError> {
-    for arn in target_groups {
-        let described = clients
-            .elbv2
-            .describe_target_health()
-            .target_group_arn(arn)
-            .send()
-            .await
-            .map_err(aws_err("DescribeTargetHealth"));
-        let Some(out) = absent_is_none(described)? else {
-            continue;
+    // One watch per target group: a deleted one must not hide the others' targets.
+    let reads = target_groups.iter().map(|arn| {
+        clients.ticks.read(Watch {
+            target_groups: vec![arn.clone()],
+            ..Watch::default()
+        })
+    });
+    for reading in join_all(reads).await {
+        let reading = match reading {
+            Ok(reading) => reading,
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
         };
-        let still_there = out.target_health_descriptions().iter().any(|d| {
-            let id = d.target().and_then(|t| t.id()).unwrap_or_default();
-            let state = d.target_health().and_then(|h| h.state());
-            instances.iter().any(|i| i == id) && state != Some(&TargetHealthStateEnum::Unused)
-        });
+        let still_there = reading
+            .target_health
+            .iter()
+            .flat_map(|(_, descriptions)| descriptions)
+            .any(|d| {
+                let id = d.target().and_then(|t| t.id()).unwrap_or_default();
+                let state = d.target_health().and_then(|h| h.state());
+                instances.iter().any(|i| i == id) && state != Some(&TargetHealthStateEnum::Unused)
+            });
         if still_there {
             return Ok(false);
         }

@@ -9,6 +9,7 @@ pub mod listing;
 pub mod policy_reader;
 pub mod template_reader;
 pub mod templates;
+pub mod tick_reader;
 pub mod transport;
 pub mod wait;
 
@@ -23,6 +24,7 @@ pub use error::{AwsError, ErrorKind};
 pub use group_reader::{GroupReader, WriteEpoch};
 pub use policy_reader::PolicyReader;
 pub use template_reader::TemplateReader;
+pub use tick_reader::{TickClients, TickReader};
 pub use transport::Timeouts;
 
 /// Per-service endpoint overrides from the provider's `endpoints` block.
@@ -73,6 +75,8 @@ pub struct AwsClients {
     pub templates: TemplateReader,
     /// One listing of the region's target-tracking policies per plan, for refreshes.
     pub policies: PolicyReader,
+    /// The health gates' reads, batched per tick across every gate of the process.
+    pub ticks: TickReader,
     pub region: String,
 }
 
@@ -135,14 +139,21 @@ impl AwsClients {
         }
         let autoscaling = aws_sdk_autoscaling::Client::from_conf(autoscaling.build());
         let ec2 = aws_sdk_ec2::Client::from_conf(ec2.build());
+        let elbv2 = aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build());
+        let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build());
         Ok(Self {
+            ticks: TickReader::spawn(TickClients {
+                autoscaling: autoscaling.clone(),
+                elbv2: elbv2.clone(),
+                cloudwatch: cloudwatch.clone(),
+            }),
             templates: TemplateReader::new(ec2.clone(), settings.inventory_tag, writes.clone()),
             ec2,
             policies: PolicyReader::new(autoscaling.clone(), writes.clone()),
             groups: GroupReader::spawn(autoscaling.clone(), settings.inventory_tag, writes),
             autoscaling,
-            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
-            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
+            elbv2,
+            cloudwatch,
             region,
         })
     }

@@ -17,7 +17,7 @@ use crate::fixture::fixture;
 const DESCRIBE_GROUPS: &str = "autoscaling:DescribeAutoScalingGroups";
 
 /// Clients like the provider's after Configure, signing with `key` (the proxy counts by it).
-async fn clients(moto: &Moto, key: &str) -> AwsClients {
+pub(crate) async fn clients(moto: &Moto, key: &str) -> AwsClients {
     let endpoint = moto.endpoint().to_owned();
     AwsClients::load(&ClientSettings {
         region: Some("us-east-1".to_owned()),
@@ -36,7 +36,7 @@ async fn clients(moto: &Moto, key: &str) -> AwsClients {
 
 /// Creates `count` tagged groups named `<prefix>-<i>` (one launch template for all of them),
 /// through the test's own clients so that the reader under test sees no write of its own.
-async fn create_groups(
+pub(crate) async fn create_groups(
     clients: &AwsClients,
     subnet: &str,
     prefix: &str,

@@ -18,3 +18,4 @@ mod parking_and_alarms;
 mod plan_validity;
 mod planning;
 mod schema_and_validation;
+mod tick_reader;

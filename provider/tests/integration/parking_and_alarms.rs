@@ -99,7 +99,7 @@ fn alarms_are_read_in_one_call_with_state_and_reason() {
             .await
             .unwrap();
         let reader = clients(fx.moto, key).await;
-        describe_alarms(&reader, &names).await.unwrap()
+        describe_alarms(&reader.cloudwatch, &names).await.unwrap()
     });
     assert_eq!(
         statuses,
@@ -138,7 +138,7 @@ fn throttled_alarm_reads_say_so_once_retries_run_out() {
     );
     let err = fx.runtime.block_on(async {
         let reader = clients(fx.moto, key).await;
-        describe_alarms(&reader, &["it-alarm-any".to_owned()])
+        describe_alarms(&reader.cloudwatch, &["it-alarm-any".to_owned()])
             .await
             .unwrap_err()
     });

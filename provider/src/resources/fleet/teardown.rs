@@ -8,13 +8,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::group::{Sizes, update_group};
 use super::inventory::{Inventory, Rollout, inventory};
-use crate::aws::AwsClients;
 use crate::aws::groups::{
     describe_group, detach_target_groups, launch_template_id, start_group_delete,
 };
 use crate::aws::instances::{deregistered, instances_terminated};
 use crate::aws::templates::delete_launch_template;
+use crate::aws::tick_reader::Watch;
 use crate::aws::wait::{WaitError, wait_until};
+use crate::aws::{AwsClients, AwsError};
 
 /// Whether a delete lets the group's terminating lifecycle hooks run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +121,7 @@ pub async fn delete_group(
         stop,
         asg_name,
         "Auto Scaling group to disappear",
-        || async { Ok(describe_group(clients, asg_name).await?.is_none()) },
+        || group_gone(clients, asg_name),
     )
     .await?;
     if !instance_ids.is_empty() {
@@ -130,6 +131,16 @@ pub async fn delete_group(
         .await?;
     }
     Ok(template_id)
+}
+
+/// Whether the group is gone or being deleted, read at the next tick of the shared reader: the
+/// deletes of fifty replaced fleets share one DescribeAutoScalingGroups a tick.
+async fn group_gone(clients: &AwsClients, asg_name: &str) -> Result<bool, AwsError> {
+    let watch = Watch {
+        group: Some(asg_name.to_owned()),
+        ..Watch::default()
+    };
+    Ok(clients.ticks.read(watch).await?.group.is_none())
 }
 
 /// Detaches the group from its target groups and lets in-flight requests finish before its

@@ -1,9 +1,11 @@
-//! Judging a rollout's CloudWatch alarms: one DescribeAlarms call for all of them, and the
-//! words a diagnostic uses for the ones that fail it.
+//! Judging a rollout's CloudWatch alarms (read through the shared tick reader: one
+//! DescribeAlarms a tick for every gate's alarms), and the words a diagnostic uses for the
+//! ones that fail it.
 
 use std::fmt;
 
-use crate::aws::alarms::{AlarmState, AlarmStatus, describe_alarms};
+use crate::aws::alarms::{AlarmState, AlarmStatus};
+use crate::aws::tick_reader::Watch;
 use crate::aws::{AwsClients, AwsError};
 
 /// What the watched alarms say now.
@@ -17,15 +19,19 @@ pub enum AlarmVerdict {
     Missing(Vec<String>),
 }
 
-/// Reads `names` (one call per 100) and judges them.
+/// Reads `names` at the next tick and judges them.
 pub async fn judge(clients: &AwsClients, names: &[String]) -> Result<AlarmVerdict, AwsError> {
-    let statuses = describe_alarms(clients, names).await?;
-    Ok(verdict(names, statuses))
+    let watch = Watch {
+        alarms: names.to_vec(),
+        ..Watch::default()
+    };
+    let reading = clients.ticks.read(watch).await?;
+    Ok(verdict(names, reading.alarms))
 }
 
 /// Missing alarms first (they make the watch meaningless), then those firing, in the order
 /// the configuration lists them.
-fn verdict(names: &[String], statuses: Vec<AlarmStatus>) -> AlarmVerdict {
+pub(super) fn verdict(names: &[String], statuses: Vec<AlarmStatus>) -> AlarmVerdict {
     let missing: Vec<String> = names
         .iter()
         .filter(|n| !statuses.iter().any(|s| &s.name == *n))

@@ -1,23 +1,21 @@
 //! A canary step's assessment: after its gate passed, the step must stay healthy (at least
-//! the gate's required instances) and alarm-free for `assess_for`. Polled more often than the
-//! gate's backoff allows (every few seconds at most), so a firing alarm rolls back in seconds.
+//! the gate's required instances) and alarm-free for `assess_for`. Read every tick of the
+//! shared reader (1 s), so a firing alarm rolls back in about a second.
 
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
 use super::classify::Observation;
-use super::fetch;
 use super::{Gate, GateFailure, GateReason, PollFailed};
-use crate::aws::wait::Backoff;
+use crate::aws::ErrorKind;
 use crate::framework::duration;
 
-/// Longest pause between two polls of an assessment.
-const MAX_POLL: Duration = Duration::from_secs(5);
-
 impl Gate<'_> {
-    /// Holds the step for `assess_for`: fails at the first poll with fewer than the required
-    /// instances healthy or an alarm in `ALARM`, or on Stop.
+    /// Holds the step for `assess_for`: fails at the first reading with fewer than the
+    /// required instances healthy or an alarm in `ALARM`, or on Stop. Passes only on a
+    /// reading taken once `assess_for` is over: throttled ticks are skipped, never counted as
+    /// quiet, and a step read by no tick for the gate's whole timeout fails.
     pub async fn assess(
         &self,
         stop: &CancellationToken,
@@ -27,30 +25,31 @@ impl Gate<'_> {
             return Ok(());
         }
         let started = Instant::now();
-        let mut backoff = Backoff::new();
         let mut last: Option<Observation> = None;
+        let mut last_read = started;
         // The second of the assessment last logged: one line per second at most.
         let mut logged: Option<u64> = None;
-        let target_groups = tokio::select! {
-            biased;
-            () = stop.cancelled() => return Err(self.failure(GateReason::Stopped, None)),
-            tgs = fetch::target_groups(self.clients, self.target_group_arns) => tgs,
-        }
-        .map_err(|e| self.failure(GateReason::Aws(e), None))?;
         loop {
             let polled = tokio::select! {
                 biased;
                 () = stop.cancelled() => {
                     return Err(self.failure(GateReason::Stopped, last.as_ref()));
                 }
-                polled = self.poll(&target_groups) => polled,
+                polled = self.poll() => polled,
             };
             let seen = match polled {
                 Ok(seen) => seen,
+                Err(PollFailed(GateReason::Aws(e), _))
+                    if e.kind() == ErrorKind::Throttled
+                        && last_read.elapsed() < self.health.timeout =>
+                {
+                    continue;
+                }
                 Err(PollFailed(reason, seen)) => {
                     return Err(self.failure(reason, seen.as_ref().or(last.as_ref())));
                 }
             };
+            last_read = Instant::now();
             let elapsed = started.elapsed();
             if seen.healthy < self.required {
                 let degraded = GateReason::Degraded {
@@ -67,16 +66,6 @@ impl Gate<'_> {
                 return Ok(());
             }
             last = Some(seen);
-            let delay = backoff
-                .next_delay()
-                .min(MAX_POLL)
-                .min(assess_for.saturating_sub(elapsed));
-            tokio::select! {
-                () = stop.cancelled() => {
-                    return Err(self.failure(GateReason::Stopped, last.as_ref()));
-                }
-                () = tokio::time::sleep(delay) => {}
-            }
         }
     }
 

@@ -14,12 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use aws_smithy_types::DateTime;
 
-/// A target group attached to the fleet, with the port the ASG registers instances on.
-pub(super) struct TargetGroup {
-    pub(super) arn: String,
-    pub(super) name: String,
-    pub(super) port: Option<i32>,
-}
+pub(super) use crate::aws::tick_reader::TargetGroup;
 
 /// One poll's verdict.
 pub(super) struct Observation {
@@ -48,7 +43,7 @@ impl Observation {
 /// `target_health` holds, per attached target group, its DescribeTargetHealth descriptions.
 pub(super) fn classify(
     group: &AutoScalingGroup,
-    target_health: &[(&TargetGroup, Vec<TargetHealthDescription>)],
+    target_health: &[(TargetGroup, Vec<TargetHealthDescription>)],
 ) -> Observation {
     // Per target group (same order): instance id → (state, reason) on the group's port.
     let by_instance: Vec<HashMap<&str, (String, String)>> = target_health

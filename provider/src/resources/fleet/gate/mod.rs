@@ -9,17 +9,22 @@
 //! (terraform-provider-aws#17405). Thresholds are "at least", never "exactly"
 //! (terraform-provider-aws#5241, terraform-aws-eks#3102).
 //!
-//! API economy: one DescribeAutoScalingGroups and one DescribeTargetHealth per target group
-//! per poll, with exponential backoff and jitter. Scaling activities are read only while the
-//! group is still launching — fewer instances than desired, or some not yet InService (that is
-//! how a failed launch shows) — newest first, stopping at the rollout's start.
+//! API economy: every gate of the process reads through the shared
+//! [`TickReader`](crate::aws::TickReader): one DescribeAutoScalingGroups per tick for all
+//! gating groups (50 names a call), one DescribeTargetHealth per target group per tick however
+//! many fleets share it, one DescribeAlarms per tick for all watched alarms. A gate gets one
+//! reading a tick (1 s; longer while AWS throttles), so a verdict waits at most one tick, and
+//! fifty gates cost what one does. A throttled reading is no verdict: the gate waits for the
+//! next one, until its timeout. Scaling activities are read only while the group is still
+//! launching — fewer instances than desired, or some not yet InService (that is how a failed
+//! launch shows) — newest first, stopping at the rollout's start, with backoff.
 //!
-//! With a `rollout` block the gate also watches CloudWatch alarms (one DescribeAlarms per
-//! poll for all of them) and, once passed, holds each canary step for its assessment.
+//! With a `rollout` block the gate also watches CloudWatch alarms and, once passed, holds each
+//! canary step for its assessment.
 //!
 //! Layout: `classify.rs` decides (pure: which instances count, bake clocks, the verdict),
-//! `fetch.rs` calls AWS, `alarms.rs` judges the alarms, this file runs the wait loop between
-//! them and `assess.rs` the hold after it.
+//! `fetch.rs` reads scaling activities, `alarms.rs` judges the alarms, this file runs the wait
+//! loop between them and `assess.rs` the hold after it.
 
 pub mod alarms;
 mod assess;
@@ -33,13 +38,13 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 use self::alarms::AlarmVerdict;
-use self::classify::{Observation, TargetGroup, Verdict, classify, track, verdict};
-use self::fetch::describe_group;
+use self::classify::{Observation, Verdict, classify, track, verdict};
 use super::rollout_spec::Step;
 use super::spec::{FleetSpec, HealthCheck};
 use crate::aws::alarms::AlarmStatus;
+use crate::aws::tick_reader::Watch;
 use crate::aws::wait::Backoff;
-use crate::aws::{AwsClients, AwsError};
+use crate::aws::{AwsClients, AwsError, ErrorKind};
 use crate::framework::duration;
 
 /// Why a gate did not pass, with the instances that held it back.
@@ -222,18 +227,6 @@ impl<'a> Gate<'a> {
         self
     }
 
-    /// Why the watched alarms fail the gate now, if they do (no call without alarms).
-    async fn alarm_verdict(&self) -> Result<Option<GateReason>, AwsError> {
-        if self.alarms.is_empty() {
-            return Ok(None);
-        }
-        Ok(match alarms::judge(self.clients, self.alarms).await? {
-            AlarmVerdict::Quiet => None,
-            AlarmVerdict::Firing(firing) => Some(GateReason::AlarmFired(firing)),
-            AlarmVerdict::Missing(names) => Some(GateReason::AlarmMissing(names)),
-        })
-    }
-
     fn failure(&self, reason: GateReason, seen: Option<&Observation>) -> GateFailure {
         GateFailure {
             reason,
@@ -264,124 +257,151 @@ impl<'a> Gate<'a> {
         }
     }
 
-    /// Polls until the gate passes, times out, fails fast, or Stop is requested.
+    /// Polls until the gate passes, times out, fails fast, or Stop is requested. The shared
+    /// tick reader paces the polls (one reading a tick), so the loop never sleeps itself.
     pub async fn wait(&self, stop: &CancellationToken) -> Result<(), GateFailure> {
         let deadline = self.started + self.health.timeout;
-        let mut backoff = Backoff::new();
+        // Scaling activities are one call per group: read them with backoff, not every tick.
+        let mut activity_backoff = Backoff::new();
+        let mut next_activity_check = Instant::now();
         // Per instance: since when it has been healthy without interruption. An instance
         // that drops out restarts its own clock, so a rotation of flapping instances never
         // adds up to a bake.
         let mut healthy_since: HashMap<String, Instant> = HashMap::new();
         let mut last: Option<Observation> = None;
-        // Stop abandons a call in flight, not only the sleep between polls: a call to an
-        // endpoint that does not answer must not hold Ctrl-C up until its timeout. The caller
-        // rolls back with a token of its own.
-        macro_rules! unless_stopped {
-            ($call:expr) => {
-                tokio::select! {
-                    biased;
-                    () = stop.cancelled() => {
-                        return Err(self.failure_while_baking(
-                            GateReason::Stopped,
-                            last.as_ref(),
-                            &healthy_since,
-                        ));
-                    }
-                    result = $call => result,
-                }
-            };
-        }
-        let target_groups = match unless_stopped!(self.target_groups()) {
-            Ok(tgs) => tgs,
-            Err(e) => return Err(self.failure(GateReason::Aws(e), None)),
-        };
+        let mut throttled = false;
         loop {
-            let seen = match unless_stopped!(self.poll(&target_groups)) {
-                Ok(seen) => seen,
+            // Stop abandons the read in flight, not only the wait for the next tick: a call to
+            // an endpoint that does not answer must not hold Ctrl-C up until its timeout. The
+            // caller rolls back with a token of its own.
+            let polled = tokio::select! {
+                biased;
+                () = stop.cancelled() => {
+                    return Err(self.failure_while_baking(
+                        GateReason::Stopped,
+                        last.as_ref(),
+                        &healthy_since,
+                    ));
+                }
+                polled = self.poll() => polled,
+            };
+            match polled {
+                Ok(seen) => {
+                    throttled = false;
+                    let now = Instant::now();
+                    for id in track(&mut healthy_since, &seen.healthy_ids, now) {
+                        tracing::warn!(
+                            fleet = self.fleet,
+                            asg = self.asg_name,
+                            "{}: {id} stopped being healthy; its bake clock restarts",
+                            self.fleet
+                        );
+                    }
+                    match self.verdict(&seen, &healthy_since, now) {
+                        Verdict::Passed { baked } => {
+                            self.log_progress(&seen, Some(baked));
+                            tracing::info!(
+                                fleet = self.fleet,
+                                asg = self.asg_name,
+                                "{}: gate passed",
+                                self.fleet
+                            );
+                            return Ok(());
+                        }
+                        Verdict::Baking { baked, .. } => self.log_progress(&seen, Some(baked)),
+                        Verdict::Short => {
+                            self.log_progress(&seen, None);
+                            // Launch failures show as missing or never-InService instances;
+                            // only then is the activity history worth a call.
+                            if seen.launching(self.desired) && now >= next_activity_check {
+                                next_activity_check = now + activity_backoff.next_delay();
+                                let activity = tokio::select! {
+                                    biased;
+                                    () = stop.cancelled() => {
+                                        return Err(self.failure_while_baking(
+                                            GateReason::Stopped,
+                                            Some(&seen),
+                                            &healthy_since,
+                                        ));
+                                    }
+                                    activity = self.failed_scaling_activity() => activity,
+                                };
+                                match activity {
+                                    Ok(Some(message)) => {
+                                        return Err(self.failure(
+                                            GateReason::ScalingActivityFailed(message),
+                                            Some(&seen),
+                                        ));
+                                    }
+                                    Ok(None) => {}
+                                    Err(e) if e.kind() == ErrorKind::Throttled => {}
+                                    Err(e) => {
+                                        return Err(self.failure(GateReason::Aws(e), Some(&seen)));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    last = Some(seen);
+                }
+                Err(PollFailed(GateReason::Aws(e), _)) if e.kind() == ErrorKind::Throttled => {
+                    // Throttling is AWS being busy, not the generation being unhealthy: this
+                    // tick says nothing, the next one may (the reader has slowed down).
+                    if !throttled {
+                        tracing::warn!(
+                            fleet = self.fleet,
+                            asg = self.asg_name,
+                            "{}: AWS throttled the gate's reads; it keeps waiting ({e})",
+                            self.fleet
+                        );
+                    }
+                    throttled = true;
+                }
                 Err(PollFailed(reason, seen)) => {
                     return Err(self.failure(reason, seen.as_ref().or(last.as_ref())));
                 }
-            };
-            let now = Instant::now();
-            for id in track(&mut healthy_since, &seen.healthy_ids, now) {
-                tracing::warn!(
-                    fleet = self.fleet,
-                    asg = self.asg_name,
-                    "{}: {id} stopped being healthy; its bake clock restarts",
-                    self.fleet
-                );
             }
-            let mut remaining_bake = None;
-            match self.verdict(&seen, &healthy_since, now) {
-                Verdict::Passed { baked } => {
-                    self.log_progress(&seen, Some(baked));
-                    tracing::info!(
-                        fleet = self.fleet,
-                        asg = self.asg_name,
-                        "{}: gate passed",
-                        self.fleet
-                    );
-                    return Ok(());
-                }
-                Verdict::Baking { baked, remaining } => {
-                    self.log_progress(&seen, Some(baked));
-                    remaining_bake = Some(remaining);
-                }
-                Verdict::Short => {
-                    self.log_progress(&seen, None);
-                    // Launch failures show as missing or never-InService instances; only
-                    // then is the activity history worth a call.
-                    if seen.launching(self.desired) {
-                        match unless_stopped!(self.failed_scaling_activity()) {
-                            Ok(Some(message)) => {
-                                return Err(self.failure(
-                                    GateReason::ScalingActivityFailed(message),
-                                    Some(&seen),
-                                ));
-                            }
-                            Ok(None) => {}
-                            Err(e) => return Err(self.failure(GateReason::Aws(e), Some(&seen))),
-                        }
-                    }
-                }
-            }
-            last = Some(seen);
-            let now = Instant::now();
-            if now >= deadline {
+            if Instant::now() >= deadline {
                 return Err(self.failure_while_baking(
                     GateReason::TimedOut(self.health.timeout),
                     last.as_ref(),
                     &healthy_since,
                 ));
             }
-            let mut delay = backoff.next_delay().min(deadline - now);
-            if let Some(remaining) = remaining_bake {
-                // Wake up when the bake window ends rather than up to 10 s later.
-                delay = delay.min(remaining.max(Duration::from_millis(50)));
-            }
-            tokio::select! {
-                () = stop.cancelled() => {
-                    return Err(self.failure_while_baking(GateReason::Stopped, last.as_ref(), &healthy_since));
-                }
-                () = tokio::time::sleep(delay) => {}
-            }
         }
     }
 
-    /// One poll: the group, its target health and the alarms.
-    async fn poll(&self, target_groups: &[TargetGroup]) -> Result<Observation, PollFailed> {
-        let group = describe_group(self.clients, self.asg_name)
-            .await
-            .map_err(GateReason::Aws)?
-            .ok_or(GateReason::GroupVanished)?;
-        let health = fetch::target_health(self.clients, target_groups)
+    /// What the gate reads each tick: its group, the target groups it is attached to and the
+    /// watched alarms.
+    fn watch(&self) -> Watch {
+        Watch {
+            group: Some(self.asg_name.to_owned()),
+            target_groups: self.target_group_arns.to_vec(),
+            alarms: self.alarms.to_vec(),
+        }
+    }
+
+    /// One reading of the group, its target health and the alarms, at the next tick.
+    async fn poll(&self) -> Result<Observation, PollFailed> {
+        let reading = self
+            .clients
+            .ticks
+            .read(self.watch())
             .await
             .map_err(GateReason::Aws)?;
-        let seen = classify(&group, &health);
-        match self.alarm_verdict().await {
-            Ok(None) => Ok(seen),
-            Ok(Some(reason)) => Err(PollFailed(reason, Some(seen))),
-            Err(e) => Err(PollFailed(GateReason::Aws(e), Some(seen))),
+        let group = reading.group.ok_or(GateReason::GroupVanished)?;
+        let seen = classify(&group, &reading.target_health);
+        if self.alarms.is_empty() {
+            return Ok(seen);
+        }
+        match alarms::verdict(self.alarms, reading.alarms) {
+            AlarmVerdict::Quiet => Ok(seen),
+            AlarmVerdict::Firing(firing) => {
+                Err(PollFailed(GateReason::AlarmFired(firing), Some(seen)))
+            }
+            AlarmVerdict::Missing(names) => {
+                Err(PollFailed(GateReason::AlarmMissing(names), Some(seen)))
+            }
         }
     }
 
@@ -399,11 +419,6 @@ impl<'a> Gate<'a> {
             self.health.healthy_for,
             now,
         )
-    }
-
-    /// Names and ports of the target groups the generation is attached to (one call).
-    async fn target_groups(&self) -> Result<Vec<TargetGroup>, AwsError> {
-        fetch::target_groups(self.clients, self.target_group_arns).await
     }
 
     /// The message of a failed scaling activity that started after this rollout, if any.

@@ -52,7 +52,7 @@ pub fn block() -> Block {
                  assessment ends, any of them in `ALARM` fails the rollout and rolls it back. \
                  One already in `ALARM` when the rollout would start refuses to start \
                  (\"don't deploy into an incident\"); one that does not exist is an error. \
-                 Read with one DescribeAlarms call per poll for all of them. A rollback to a \
+                 Read every second, in one DescribeAlarms call for every rolling fleet's alarms. A rollback to a \
                  parked generation does not consult them: it is how an incident ends.",
             ),
     )

@@ -72,7 +72,7 @@ fn an_instance_in_service_and_healthy_everywhere_counts() {
     let app = target_group("app", Some(80));
     let seen = classify(
         &group(vec![in_service("i-a")]),
-        &[(&app, vec![healthy_target("i-a", 80)])],
+        &[(app.clone(), vec![healthy_target("i-a", 80)])],
     );
     assert_eq!(seen.healthy, 1);
     assert_eq!(seen.healthy_ids, vec!["i-a".to_owned()]);
@@ -124,10 +124,10 @@ fn an_instance_missing_from_a_target_group_does_not_count() {
         &group(vec![in_service("i-a"), in_service("i-b")]),
         &[
             (
-                &app,
+                app.clone(),
                 vec![healthy_target("i-a", 80), healthy_target("i-b", 80)],
             ),
-            (&admin, vec![healthy_target("i-a", 9000)]),
+            (admin.clone(), vec![healthy_target("i-a", 9000)]),
         ],
     );
     assert_eq!(seen.healthy_ids, vec!["i-a".to_owned()]);
@@ -158,7 +158,7 @@ fn a_target_on_another_port_in_the_same_target_group_is_ignored() {
     let seen = classify(
         &group(vec![in_service("i-a"), in_service("i-b")]),
         &[(
-            &shared,
+            shared.clone(),
             vec![
                 healthy_target("i-a", 80),
                 unhealthy_on_8080("i-a"),
@@ -179,14 +179,14 @@ fn a_target_on_another_port_in_the_same_target_group_is_ignored() {
         &group(vec![in_service("i-a"), in_service("i-b")]),
         &[
             (
-                &shared,
+                shared.clone(),
                 vec![
                     target("i-a", None, TargetHealthStateEnum::Healthy, None, None),
                     healthy_target("i-b", 80),
                 ],
             ),
             (
-                &unknown_port,
+                unknown_port.clone(),
                 vec![healthy_target("i-a", 8080), unhealthy_on_8080("i-b")],
             ),
         ],
@@ -205,7 +205,7 @@ fn initial_unhealthy_and_draining_targets_hold_the_gate_with_their_reasons() {
     let seen = classify(
         &group(ids.iter().map(|id| in_service(id)).collect()),
         &[(
-            &app,
+            app.clone(),
             vec![
                 healthy_target("i-ok", 80),
                 target(
@@ -263,7 +263,7 @@ fn initial_unhealthy_and_draining_targets_hold_the_gate_with_their_reasons() {
             "Unhealthy",
         )]),
         &[(
-            &app,
+            app.clone(),
             vec![target(
                 "i-x",
                 Some(80),
@@ -342,7 +342,10 @@ fn more_instances_than_desired_still_pass() {
     let ids = ["i-a", "i-b", "i-c"];
     let seen = classify(
         &group(ids.iter().map(|id| in_service(id)).collect()),
-        &[(&app, ids.iter().map(|id| healthy_target(id, 80)).collect())],
+        &[(
+            app.clone(),
+            ids.iter().map(|id| healthy_target(id, 80)).collect(),
+        )],
     );
     let desired = 2;
     let required = HealthCheck::default().required_healthy(desired);
@@ -383,7 +386,7 @@ fn a_flapping_instance_restarts_its_clock_while_others_keep_theirs() {
         classify(
             &asg,
             &[(
-                &app,
+                app.clone(),
                 vec![
                     healthy_target("i-a", 80),
                     target("i-b", Some(80), b_state, None, None),
