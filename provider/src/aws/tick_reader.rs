@@ -126,7 +126,7 @@ async fn run(clients: TickClients, mut requests: mpsc::UnboundedReceiver<(Watch,
         if batch.is_empty() {
             continue;
         }
-        next = Instant::now() + tick;
+        let started = Instant::now();
         let watches: Vec<&Watch> = batch.iter().map(|(w, _)| w).collect();
         let answers = read_tick(&clients, &mut known, &watches).await;
         let throttled = answers.throttled;
@@ -145,6 +145,7 @@ async fn run(clients: TickClients, mut requests: mpsc::UnboundedReceiver<(Watch,
                 tick.as_secs()
             );
         }
+        next = started + tick;
     }
 }
 
