@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Benchmarks (issues #5, #14): immutable-lint against a plain JSON parse and checkov, its
+# Benchmarks (issues #5, #14, #16): immutable-lint against a plain JSON parse and checkov, its
 # configuration mode against checkov's HCL scan, the provider's handshake, schema and no-op plans
-# against a Go provider and moto. Results: bench/results/*.md, summarised in BENCHMARKS.md. Not
-# part of the tests: timings are never asserted.
+# against a Go provider and moto, and a rollout of 50 fleets in one apply against moto. Results:
+# bench/results/*.md, summarised in BENCHMARKS.md. Not part of the tests: timings are never
+# asserted.
 #
 #   scripts/bench.sh            full run (long: generates plans up to ~1 GB, runs checkov)
 #   scripts/bench.sh --smoke    smallest sizes, one run each; what CI runs so the harness cannot rot
 #   scripts/bench.sh linter|config|provider [--smoke]   one part
+#   scripts/bench.sh provider [--provider-dir DIR] [--only rollout]
+#                               another provider binary than the build's; only the rollout
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -18,9 +18,10 @@ lifecycle_e2e=(quickstart replace scale drift import destroy migration migration
   rollout canary fleet_identity
   launch_settings group_settings examples doc_examples validation endpoints limits aws_errors
   unresponsive)
-# 1.0.3 only: the harness's own checks (they assert 1.0.3), the fault proxy (no Terraform), and
-# the tests that already pick their Terraform versions (packaging, generate_config) or lint plans.
-other_e2e=(harness fault_proxy packaging generate_config lint_real_plans)
+# 1.0.3 only: the harness's own checks (they assert 1.0.3), the fault proxy (no Terraform),
+# the tests that already pick their Terraform versions (packaging, generate_config) or lint plans,
+# and the short fault campaign (chaos: minutes of random scenarios, once is enough).
+other_e2e=(harness fault_proxy packaging generate_config lint_real_plans chaos)
 # The first pass is .venv's Terraform whatever the caller's environment says.
 unset IMMUTABLE_TERRAFORM
 # Every module must be in one list, or a new one would silently miss the second pass.
@@ -42,8 +43,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 # No module of a crate imports another that imports it back (ARCHITECTURE.md, "Module
 # dependencies").
-step "scripts/check-module-cycles.py (provider, cty, server, linter)"
-python3 scripts/check-module-cycles.py provider/src provider/cty/src provider/server/src linter/src
+step "scripts/check-module-cycles.py (provider, cty, server, linter, e2e, bench)"
+python3 scripts/check-module-cycles.py provider/src provider/cty/src provider/server/src linter/src tests/src bench/src
 
 # The end-to-end tests run this binary through Terraform's dev_overrides; cargo does not build
 # another package's binary for a test, so build it explicitly.

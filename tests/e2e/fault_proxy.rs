@@ -181,6 +181,53 @@ fn errors_delays_and_counts_are_scoped_by_access_key() {
     assert!(!faults.calls(b).is_empty(), "reset only touches its scope");
 }
 
+/// The timeline lists every counted call of a scope in order, on the proxy's clock (this
+/// machine's), saying which ones a fault answered; one rule can be removed by its id, and the
+/// removal says when (the rollout benchmark's T).
+#[test]
+fn timelines_calls_and_removes_one_rule_by_id() {
+    let moto = Moto::shared();
+    let faults = moto.faults();
+    let scope = "proxy-timeline";
+    let aws = moto.aws_as(scope, 1);
+    let regions = || aws.block_on(aws.ec2.describe_regions().send()).is_ok();
+    faults.reset_calls(scope);
+    let started = SystemTime::now();
+    let throttle = faults.add(scope, Rule::throttle(Service::Ec2));
+    let other = faults.add(scope, Rule::delay_ms(1).actions(&["DescribeRegions"]));
+    assert!(!regions(), "throttled while the rule lives");
+    let removed_at = faults.remove(throttle);
+    assert!(regions(), "answered once the rule is removed");
+    let ended = SystemTime::now();
+    let left: Vec<u64> = faults
+        .rules(scope)
+        .iter()
+        .filter_map(|rule| rule["id"].as_u64())
+        .collect();
+    assert_eq!(left, [other], "only the one rule was removed");
+
+    let timeline = faults.timeline(scope);
+    let seen: Vec<(&str, bool)> = timeline
+        .iter()
+        .map(|call| (call.action.as_str(), call.faulted))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("ec2:DescribeRegions", true),
+            ("ec2:DescribeRegions", false)
+        ]
+    );
+    assert!(started <= timeline[0].at && timeline[0].at <= removed_at);
+    assert!(removed_at <= timeline[1].at && timeline[1].at <= ended);
+    faults.reset_calls(scope);
+    assert!(
+        faults.timeline(scope).is_empty(),
+        "reset clears the timeline"
+    );
+    faults.clear(scope);
+}
+
 /// Creates a target group, a launch template and an ASG `group` of two instances registered in
 /// the group; returns (target group ARN, launch template id, instance ids).
 fn two_instances_in_a_target_group(aws: &Aws, group: &str) -> (String, String, Vec<String>) {

@@ -15,6 +15,7 @@
 
 mod aws_errors;
 mod canary;
+mod chaos;
 mod destroy;
 mod doc_examples;
 mod drift;

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
@@ -27,6 +27,8 @@ pub enum Service {
     AutoScaling,
     /// ELBv2 signs as `elasticloadbalancing`.
     Elbv2,
+    /// CloudWatch signs as `monitoring`.
+    CloudWatch,
 }
 
 impl Service {
@@ -35,6 +37,7 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::AutoScaling => "autoscaling",
             Service::Elbv2 => "elasticloadbalancing",
+            Service::CloudWatch => "monitoring",
         }
     }
 }
@@ -263,6 +266,15 @@ impl Faults {
             .sum()
     }
 
+    /// Removes the rule `id` (from [`Faults::add`]); returns the proxy's clock at the removal,
+    /// the moment from which the rule no longer fires.
+    pub fn remove(&self, id: u64) -> SystemTime {
+        let answer = self.request("DELETE", &format!("/_fault?id={id}"), None);
+        answer["at"]
+            .as_f64()
+            .map_or_else(SystemTime::now, unix_time)
+    }
+
     /// Removes the rules of `scope`.
     pub fn clear(&self, scope: &str) {
         self.request("DELETE", &format!("/_fault?scope={scope}"), None);
@@ -283,7 +295,28 @@ impl Faults {
             .unwrap_or_default()
     }
 
-    /// Forgets the call counts of `scope`.
+    /// Every call made with `scope` since its counts were last reset, in arrival order, with the
+    /// proxy's clock: what [`Faults::calls`] counts, one by one (for rates over time).
+    pub fn timeline(&self, scope: &str) -> Vec<TimedCall> {
+        let answer = self.request("GET", &format!("/_calls?scope={scope}&timeline=1"), None);
+        answer[scope]
+            .as_array()
+            .map(|calls| {
+                calls
+                    .iter()
+                    .filter_map(|call| {
+                        Some(TimedCall {
+                            at: unix_time(call[0].as_f64()?),
+                            action: call[1].as_str()?.to_owned(),
+                            faulted: call[2].as_bool().unwrap_or(false),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Forgets the call counts (and the timeline) of `scope`.
     pub fn reset_calls(&self, scope: &str) {
         self.request("DELETE", &format!("/_calls?scope={scope}"), None);
     }
@@ -294,6 +327,22 @@ impl Faults {
         eprintln!("{}", format_calls(label, &calls));
         calls
     }
+}
+
+/// One call as the proxy's timeline recorded it ([`Faults::timeline`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedCall {
+    /// When the proxy received it (its wall clock, which is this machine's).
+    pub at: SystemTime,
+    /// `service:Action`, as in [`Faults::calls`].
+    pub action: String,
+    /// Answered by an injected error (e.g. throttling) instead of moto.
+    pub faulted: bool,
+}
+
+/// Seconds since the Unix epoch (Python's `time.time()`) as a [`SystemTime`].
+fn unix_time(seconds: f64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0))
 }
 
 /// A table of API calls, largest first, with a total.

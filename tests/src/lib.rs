@@ -21,6 +21,7 @@
 )]
 
 mod aws;
+pub mod chaos;
 mod faults;
 pub mod hcl;
 mod http;
@@ -28,8 +29,10 @@ mod https_static;
 mod loopback;
 mod moto;
 pub mod plan;
+pub mod rng;
 pub mod sampler;
 mod terraform;
+pub mod timestamp;
 
 use std::env;
 use std::io::Write;
@@ -39,7 +42,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 pub use aws::{ASG_NAME_TAG, Aws, FLEET_TAG, GENERATION_TAG, asg_tag};
-pub use faults::{Faults, Rule, Service, format_calls};
+pub use faults::{Faults, Rule, Service, TimedCall, format_calls};
 pub use http::{HttpResponse, http_request};
 pub use https_static::HttpsStaticServer;
 pub use loopback::LoopbackServer;

@@ -406,9 +406,15 @@ impl FleetSnapshot {
     /// Instances that serve: InService and Healthy in one of the fleet's ASGs and, when the
     /// probe read target groups, `healthy` in each of them. Sorted.
     pub fn serving_instances(&self) -> Vec<String> {
+        self.serving_instances_in(|_| true)
+    }
+
+    /// [`FleetSnapshot::serving_instances`] of the groups `include` accepts.
+    pub fn serving_instances_in(&self, include: impl Fn(&GroupView) -> bool) -> Vec<String> {
         let mut serving: Vec<String> = self
             .groups
             .iter()
+            .filter(|g| include(g))
             .flat_map(|g| g.instances.iter())
             .filter(|i| i.in_service())
             .filter(|i| {

@@ -39,8 +39,12 @@ Control API on the same port (never forwarded to moto):
   POST   /_fault            add a rule (JSON object, see Rule); answers {"id": n}
   GET    /_fault            list rules with how often each fired
   DELETE /_fault[?scope=S]  remove all rules, or those of one scope
+  DELETE /_fault?id=N       remove one rule; answers {"removed": 0 or 1, "at": <unix time>}
   GET    /_calls            {"<scope>": {"<service>:<Action>": n}}
-  DELETE /_calls[?scope=S]  reset the counts, all or of one scope
+  GET    /_calls?scope=S&timeline=1
+                            {"S": [[<unix time>, "<service>:<Action>", <answered by an error rule>], ...]}:
+                            every counted call of the scope in arrival order (the benchmarks' rates)
+  DELETE /_calls[?scope=S]  reset the counts and timelines, all or of one scope
 
 Requests that match no rule are passed to moto untouched and its answer is returned as is,
 except where moto drops or mis-reports what AWS keeps in Auto Scaling (MaxInstanceLifetime,
@@ -322,6 +326,8 @@ class FaultMiddleware:
         self.rules = []
         self.next_id = 1
         self.calls = {}
+        # Per scope: [time.time(), "<service>:<Action>", answered by an error rule] per call.
+        self.timeline = {}
         self.model = AutoScalingModel()
 
     def __call__(self, environ, start_response):
@@ -399,7 +405,10 @@ class FaultMiddleware:
         with self.lock:
             per_scope = self.calls.setdefault(call.scope, {})
             per_scope[call.key] = per_scope.get(call.key, 0) + 1
-            return [rule for rule in self.rules if rule.matches(call) and rule.roll()]
+            fired = [rule for rule in self.rules if rule.matches(call) and rule.roll()]
+            errored = any(rule.kind == "error" for rule in fired)
+            self.timeline.setdefault(call.scope, []).append([time.time(), call.key, errored])
+            return fired
 
     def forward(self, environ):
         """moto's answer to `environ`: (status line, headers, body bytes)."""
@@ -454,8 +463,13 @@ class FaultMiddleware:
                 return respond_json(start_response, 200, listed)
             if method == "DELETE":
                 before = len(self.rules)
-                self.rules = [r for r in self.rules if scope is not None and r.scope != scope]
-                return respond_json(start_response, 200, {"removed": before - len(self.rules)})
+                rule_id = query_param(environ, "id")
+                if rule_id is not None:
+                    self.rules = [r for r in self.rules if str(r.id) != rule_id]
+                else:
+                    self.rules = [r for r in self.rules if scope is not None and r.scope != scope]
+                removed = before - len(self.rules)
+                return respond_json(start_response, 200, {"removed": removed, "at": time.time()})
         return respond_json(start_response, 405, {"error": f"{method} /_fault"})
 
     def control_calls(self, environ, start_response):
@@ -463,14 +477,20 @@ class FaultMiddleware:
         scope = query_param(environ, "scope")
         with self.lock:
             if method == "GET":
+                if query_param(environ, "timeline") is not None:
+                    if scope is None:
+                        return respond_json(start_response, 200, self.timeline)
+                    return respond_json(start_response, 200, {scope: self.timeline.get(scope, [])})
                 if scope is None:
                     return respond_json(start_response, 200, self.calls)
                 return respond_json(start_response, 200, {scope: self.calls.get(scope, {})})
             if method == "DELETE":
                 if scope is None:
                     self.calls = {}
+                    self.timeline = {}
                 else:
                     self.calls.pop(scope, None)
+                    self.timeline.pop(scope, None)
                 return respond_json(start_response, 200, {})
         return respond_json(start_response, 405, {"error": f"{method} /_calls"})
 

@@ -1,5 +1,6 @@
 //! Provider benchmarks (issue #5): exec → handshake line, `terraform providers schema -json`,
-//! and no-op `terraform plan` of N fleets against moto with AWS API calls counted by action.
+//! no-op `terraform plan` of N fleets against moto with AWS API calls counted by action, and a
+//! rollout of N fleets in one apply (calls over time, gate detection latency, throttling).
 //!
 //! Run by `scripts/bench-provider.sh`, which builds the binaries, lays out the filesystem
 //! mirror and assembles `bench/results/provider.md`. Each subcommand prints one markdown
@@ -11,7 +12,10 @@
 //! provider_bench handshake --runs N LABEL=BINARY...
 //! provider_bench schema --runs N --mirror DIR [--terraform BIN] LABEL=SOURCE@VERSION...
 //! provider_bench plan --runs N --sizes 1,10,100 [--max-describe-groups FLEETS=CALLS]... [--with-hooks-and-policies]
+//! provider_bench rollout --sizes 50 [--per-target-group 10] [--hold-secs 40] [--throttle 0.2] [--check] [--logs DIR]
 //! ```
+//!
+//! `plan` and `rollout` run the provider in `$IMMUTABLE_PROVIDER_DIR` (`e2e::provider_dir`).
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -20,8 +24,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use immutable_bench::provider_bench::{Options, Result, handshake, plan, schema};
+use immutable_bench::provider_bench::{Options, Result, handshake, plan, rollout, schema};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,8 +34,9 @@ fn main() -> ExitCode {
         Some("handshake") => parse_options(&args[1..]).and_then(|o| handshake(&o)),
         Some("schema") => parse_options(&args[1..]).and_then(|o| schema(&o)),
         Some("plan") => parse_options(&args[1..]).and_then(|o| plan(&o)),
+        Some("rollout") => parse_options(&args[1..]).and_then(|o| rollout(&o)),
         _ => Err(
-            "usage: provider_bench handshake|schema|plan [--runs N] ... (see the source header)"
+            "usage: provider_bench handshake|schema|plan|rollout [--runs N] ... (see the source header)"
                 .to_owned(),
         ),
     };
@@ -49,6 +55,8 @@ fn main() -> ExitCode {
 fn parse_options(args: &[String]) -> Result<Options> {
     let mut options = Options {
         runs: 10,
+        per_target_group: 10,
+        hold: Duration::from_secs(40),
         ..Options::default()
     };
     let mut args = args.iter();
@@ -78,6 +86,26 @@ fn parse_options(args: &[String]) -> Result<Options> {
                     .insert(parse_number(fleets)?, parse_number(calls)?);
             }
             "--with-hooks-and-policies" => options.hooks_and_policies = true,
+            "--per-target-group" => {
+                options.per_target_group = parse_number(&value("--per-target-group")?)?;
+            }
+            "--hold-secs" => {
+                options.hold = Duration::from_secs(parse_number(&value("--hold-secs")?)?);
+            }
+            "--throttle" => {
+                let text = value("--throttle")?;
+                let p: f64 = text
+                    .parse()
+                    .map_err(|_| format!("--throttle {text:?}: expected a probability"))?;
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(format!(
+                        "--throttle {text}: expected a probability from 0 to 1"
+                    ));
+                }
+                options.throttle = Some(p);
+            }
+            "--check" => options.check = true,
+            "--logs" => options.logs = Some(PathBuf::from(value("--logs")?)),
             other if other.starts_with("--") => return Err(format!("unknown option {other}")),
             pair => {
                 let (label, target) = pair
