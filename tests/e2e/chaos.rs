@@ -27,3 +27,16 @@ fn chaos_short_campaign_keeps_every_invariant() {
         "the campaign broke invariants (replay a seed with scripts/chaos.sh --replay S):\n{report}"
     );
 }
+
+/// Seed 82: Ctrl-C 0.1 s into an apply, before Terraform had installed its handler, so Terraform
+/// (through `.venv`'s Python wrapper) ended by the signal itself, without a word and before any
+/// provider started. The campaign counted that as a failure without a diagnostic; the provider
+/// had done nothing. The invariant now exempts exactly that case (a signal, and no provider log
+/// line); this replay keeps the rest of the seed's scenario (an alarm failing the create's gate,
+/// throttling and 5xx during three replacements with `shrink_previous`) checked.
+#[test]
+fn chaos_seed_82_ctrl_c_before_terraform_starts_is_not_a_silent_failure() {
+    let report = run_campaign(Moto::shared(), &[82], 1);
+    eprintln!("{report}");
+    assert!(report.failed_seeds().is_empty(), "{report}");
+}

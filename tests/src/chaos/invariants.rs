@@ -180,9 +180,13 @@ pub fn no_panic(apply: &str, log: &str, output: &TfOutput) -> Option<Violation> 
     })
 }
 
-/// A failed command carries at least one `Error: <summary>` diagnostic.
-pub fn diagnostic(apply: &str, output: &TfOutput) -> Option<Violation> {
-    if output.success() {
+/// A failed command carries at least one `Error: <summary>` diagnostic — unless a signal ended
+/// Terraform before any provider had logged a line (`log`, the apply's `TF_LOG_PATH` file with
+/// `TF_LOG_PROVIDER`): a Ctrl-C that early kills Terraform (or its Python wrapper) before its
+/// handler is installed, nothing has run, and there is no error to report (seed 82). A
+/// Terraform that has its handler never ends by the signal itself.
+pub fn diagnostic(apply: &str, output: &TfOutput, log: &str) -> Option<Violation> {
+    if output.success() || (output.code.is_none() && log.trim().is_empty()) {
         return None;
     }
     let has_summary = output.stderr.lines().any(|line| {
@@ -221,7 +225,7 @@ pub fn inside_window(state: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::*;
     use crate::sampler::GroupInstance;
@@ -281,6 +285,35 @@ mod tests {
         assert!(capacity("a", &[sample(Vec::new()), sample(Vec::new())], 100, 2).is_none());
         assert_eq!(floor(75, 3), 3);
         assert_eq!(floor(50, 3), 2);
+    }
+
+    #[test]
+    fn a_failure_needs_a_diagnostic_unless_a_signal_ended_terraform_before_it_started() {
+        let output = |code: Option<i32>, stderr: &str| TfOutput {
+            args: Vec::new(),
+            dir: std::path::PathBuf::new(),
+            code,
+            stdout: String::new(),
+            stderr: stderr.to_owned(),
+            elapsed: Duration::ZERO,
+        };
+        let started =
+            "2026-12-06T05:15:00.000Z [INFO]  provider: configuring client automatic mTLS\n";
+        assert!(
+            diagnostic(
+                "a",
+                &output(Some(1), "│ Error: Fleet web: rolled back"),
+                started
+            )
+            .is_none()
+        );
+        assert!(diagnostic("a", &output(Some(1), "boom"), started).is_some());
+        assert!(diagnostic("a", &output(Some(1), "│ Error: "), started).is_some());
+        // Killed by a signal after it started: still needs one.
+        assert!(diagnostic("a", &output(None, ""), started).is_some());
+        // Killed by the campaign's Ctrl-C before its first log line.
+        assert!(diagnostic("a", &output(None, ""), "").is_none());
+        assert!(diagnostic("a", &output(Some(1), ""), "").is_some());
     }
 
     #[test]

@@ -335,7 +335,7 @@ impl<'a> Run<'a> {
                 config.desired,
             ),
             invariants::no_panic(&full_label, &log_text, &output),
-            invariants::diagnostic(&full_label, &output),
+            invariants::diagnostic(&full_label, &output, &log_text),
         ]
         .into_iter()
         .flatten()
