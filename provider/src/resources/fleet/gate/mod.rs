@@ -162,6 +162,9 @@ impl From<GateReason> for PollFailed {
     }
 }
 
+/// How often a gate logs progress when nothing it counts has changed.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
 pub struct Gate<'a> {
     clients: &'a AwsClients,
     fleet: &'a str,
@@ -270,6 +273,8 @@ impl<'a> Gate<'a> {
         let mut healthy_since: HashMap<String, Instant> = HashMap::new();
         let mut last: Option<Observation> = None;
         let mut throttled = false;
+        // The last progress line logged, and when (without its bake clock).
+        let mut logged: Option<(Instant, String)> = None;
         loop {
             // Stop abandons the read in flight, not only the wait for the next tick: a call to
             // an endpoint that does not answer must not hold Ctrl-C up until its timeout. The
@@ -299,7 +304,7 @@ impl<'a> Gate<'a> {
                     }
                     match self.verdict(&seen, &healthy_since, now) {
                         Verdict::Passed { baked } => {
-                            self.log_progress(&seen, Some(baked));
+                            self.log_progress(&seen, Some(baked), &mut logged, true);
                             tracing::info!(
                                 fleet = self.fleet,
                                 asg = self.asg_name,
@@ -308,36 +313,30 @@ impl<'a> Gate<'a> {
                             );
                             return Ok(());
                         }
-                        Verdict::Baking { baked, .. } => self.log_progress(&seen, Some(baked)),
+                        Verdict::Baking { baked, .. } => {
+                            self.log_progress(&seen, Some(baked), &mut logged, false);
+                        }
                         Verdict::Short => {
-                            self.log_progress(&seen, None);
+                            self.log_progress(&seen, None, &mut logged, false);
                             // Launch failures show as missing or never-InService instances;
                             // only then is the activity history worth a call.
                             if seen.launching(self.desired) && now >= next_activity_check {
                                 next_activity_check = now + activity_backoff.next_delay();
-                                let activity = tokio::select! {
+                                let checked = tokio::select! {
                                     biased;
-                                    () = stop.cancelled() => {
+                                    () = stop.cancelled() => Err(GateReason::Stopped),
+                                    checked = self.launch_failure() => checked,
+                                };
+                                match checked {
+                                    Ok(()) => {}
+                                    Err(GateReason::Stopped) => {
                                         return Err(self.failure_while_baking(
                                             GateReason::Stopped,
                                             Some(&seen),
                                             &healthy_since,
                                         ));
                                     }
-                                    activity = self.failed_scaling_activity() => activity,
-                                };
-                                match activity {
-                                    Ok(Some(message)) => {
-                                        return Err(self.failure(
-                                            GateReason::ScalingActivityFailed(message),
-                                            Some(&seen),
-                                        ));
-                                    }
-                                    Ok(None) => {}
-                                    Err(e) if e.kind() == ErrorKind::Throttled => {}
-                                    Err(e) => {
-                                        return Err(self.failure(GateReason::Aws(e), Some(&seen)));
-                                    }
+                                    Err(reason) => return Err(self.failure(reason, Some(&seen))),
                                 }
                             }
                         }
@@ -421,17 +420,48 @@ impl<'a> Gate<'a> {
         )
     }
 
+    /// Why the launch failed, if a scaling activity of this rollout says it did (a throttled
+    /// read says nothing: the next check may).
+    async fn launch_failure(&self) -> Result<(), GateReason> {
+        match self.failed_scaling_activity().await {
+            Ok(Some(message)) => Err(GateReason::ScalingActivityFailed(message)),
+            Ok(None) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::Throttled => Ok(()),
+            Err(e) => Err(GateReason::Aws(e)),
+        }
+    }
+
     /// The message of a failed scaling activity that started after this rollout, if any.
     async fn failed_scaling_activity(&self) -> Result<Option<String>, AwsError> {
         fetch::failed_scaling_activity(self.clients, self.asg_name, self.started_at).await
     }
 
-    fn log_progress(&self, seen: &Observation, baked: Option<Duration>) {
+    /// Logs the gate's progress at INFO: at once when what it counts changes, otherwise every
+    /// [`PROGRESS_EVERY`] (the gate reads every tick; a line a second per fleet is noise).
+    fn log_progress(
+        &self,
+        seen: &Observation,
+        baked: Option<Duration>,
+        logged: &mut Option<(Instant, String)>,
+        force: bool,
+    ) {
         use std::fmt::Write as _;
         let mut line = format!("{}: {}/{} healthy", self.label, seen.healthy, self.required);
         for (name, healthy) in &seen.per_target_group {
             let _ = write!(line, ", {healthy}/{} in {name}", self.required);
         }
+        if baked.is_none() && seen.instances < usize::try_from(self.desired).unwrap_or(0) {
+            let _ = write!(line, ", {}/{} launched", seen.instances, self.desired);
+        }
+        let now = Instant::now();
+        let due = force
+            || logged.as_ref().is_none_or(|(at, counted)| {
+                *counted != line || now.duration_since(*at) >= PROGRESS_EVERY
+            });
+        if !due {
+            return;
+        }
+        *logged = Some((now, line.clone()));
         if let Some(baked) = baked.filter(|_| !self.health.healthy_for.is_zero()) {
             let _ = write!(
                 line,
@@ -439,8 +469,6 @@ impl<'a> Gate<'a> {
                 baked.as_secs(),
                 self.health.healthy_for.as_secs()
             );
-        } else if baked.is_none() && seen.instances < usize::try_from(self.desired).unwrap_or(0) {
-            let _ = write!(line, ", {}/{} launched", seen.instances, self.desired);
         }
         if !self.alarms.is_empty() {
             line.push_str(", alarms OK");
