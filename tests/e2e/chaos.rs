@@ -29,11 +29,12 @@ fn chaos_short_campaign_keeps_every_invariant() {
 }
 
 /// Seed 82: Ctrl-C 0.1 s into an apply, before Terraform had installed its handler, so Terraform
-/// (through `.venv`'s Python wrapper) ended by the signal itself, without a word and before any
-/// provider started. The campaign counted that as a failure without a diagnostic; the provider
-/// had done nothing. The invariant now exempts exactly that case (a signal, and no provider log
-/// line); this replay keeps the rest of the seed's scenario (an alarm failing the create's gate,
-/// throttling and 5xx during three replacements with `shrink_previous`) checked.
+/// (or `.venv`'s Python wrapper around it) ended without a word — by the signal, or with exit
+/// 255 — before any provider started. The campaign counted that as a failure without a
+/// diagnostic; nothing had run. The invariant now exempts exactly that case (interrupted, no
+/// output, no provider log line); this replay keeps the rest of the seed's scenario (an alarm
+/// failing the create's gate, throttling and 5xx during three replacements with
+/// `shrink_previous`) checked.
 #[test]
 fn chaos_seed_82_ctrl_c_before_terraform_starts_is_not_a_silent_failure() {
     let report = run_campaign(Moto::shared(), &[82], 1);

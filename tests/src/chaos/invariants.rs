@@ -180,13 +180,19 @@ pub fn no_panic(apply: &str, log: &str, output: &TfOutput) -> Option<Violation> 
     })
 }
 
-/// A failed command carries at least one `Error: <summary>` diagnostic — unless a signal ended
-/// Terraform before any provider had logged a line (`log`, the apply's `TF_LOG_PATH` file with
-/// `TF_LOG_PROVIDER`): a Ctrl-C that early kills Terraform (or its Python wrapper) before its
-/// handler is installed, nothing has run, and there is no error to report (seed 82). A
-/// Terraform that has its handler never ends by the signal itself.
-pub fn diagnostic(apply: &str, output: &TfOutput, log: &str) -> Option<Violation> {
-    if output.success() || (output.code.is_none() && log.trim().is_empty()) {
+/// A failed command carries at least one `Error: <summary>` diagnostic — unless the campaign
+/// interrupted (`crashed`: Ctrl-C or SIGKILL) a Terraform that had not yet printed anything and
+/// before any provider logged a line (`log`, the apply's `TF_LOG_PATH` file with
+/// `TF_LOG_PROVIDER`): a Ctrl-C in Terraform's first ~100 ms ends it (or `.venv`'s Python
+/// wrapper around it) before its handler is installed — by the signal, or with exit 255 —
+/// nothing has run, and there is no error to report (seed 82). A Terraform that is running has
+/// printed its first lines, so every other failure still needs its diagnostic.
+pub fn diagnostic(apply: &str, output: &TfOutput, log: &str, crashed: bool) -> Option<Violation> {
+    let never_started = crashed
+        && log.trim().is_empty()
+        && output.stdout.trim().is_empty()
+        && output.stderr.trim().is_empty();
+    if output.success() || never_started {
         return None;
     }
     let has_summary = output.stderr.lines().any(|line| {
@@ -288,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_needs_a_diagnostic_unless_a_signal_ended_terraform_before_it_started() {
+    fn a_failure_needs_a_diagnostic_unless_interrupted_before_terraform_started() {
         let output = |code: Option<i32>, stderr: &str| TfOutput {
             args: Vec::new(),
             dir: std::path::PathBuf::new(),
@@ -299,21 +305,18 @@ mod tests {
         };
         let started =
             "2026-12-06T05:15:00.000Z [INFO]  provider: configuring client automatic mTLS\n";
-        assert!(
-            diagnostic(
-                "a",
-                &output(Some(1), "│ Error: Fleet web: rolled back"),
-                started
-            )
-            .is_none()
-        );
-        assert!(diagnostic("a", &output(Some(1), "boom"), started).is_some());
-        assert!(diagnostic("a", &output(Some(1), "│ Error: "), started).is_some());
-        // Killed by a signal after it started: still needs one.
-        assert!(diagnostic("a", &output(None, ""), started).is_some());
-        // Killed by the campaign's Ctrl-C before its first log line.
-        assert!(diagnostic("a", &output(None, ""), "").is_none());
-        assert!(diagnostic("a", &output(Some(1), ""), "").is_some());
+        let failed = output(Some(1), "│ Error: Fleet web: rolled back");
+        assert!(diagnostic("a", &failed, started, false).is_none());
+        assert!(diagnostic("a", &output(Some(1), "boom"), started, false).is_some());
+        assert!(diagnostic("a", &output(Some(1), "│ Error: "), started, false).is_some());
+        // Interrupted after it started: still needs one.
+        assert!(diagnostic("a", &output(None, ""), started, true).is_some());
+        assert!(diagnostic("a", &output(Some(1), "Interrupt received"), "", true).is_some());
+        // Interrupted before its first word (by the signal, or the wrapper's exit 255).
+        assert!(diagnostic("a", &output(None, ""), "", true).is_none());
+        assert!(diagnostic("a", &output(Some(255), ""), "", true).is_none());
+        // Silent without an interrupt: a violation.
+        assert!(diagnostic("a", &output(Some(255), ""), "", false).is_some());
     }
 
     #[test]

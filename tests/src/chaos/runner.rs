@@ -335,7 +335,7 @@ impl<'a> Run<'a> {
                 config.desired,
             ),
             invariants::no_panic(&full_label, &log_text, &output),
-            invariants::diagnostic(&full_label, &output, &log_text),
+            invariants::diagnostic(&full_label, &output, &log_text, injected.crashed),
         ]
         .into_iter()
         .flatten()
